@@ -1,0 +1,85 @@
+"""Users of the staff pages and the API: officers (bound to an agency), supervisors and admins."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from ..storage import Storage
+from .passwords import DUMMY_HASH, hash_password, verify_password
+
+ROLES = ("officer", "supervisor", "admin")
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+MIN_PASSWORD = 6
+
+
+class UserError(ValueError):
+    """A user cannot be created or changed as asked; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    agency: str | None
+    active: bool
+    token_version: int
+
+
+def _user(row) -> User:
+    return User(id=row[0], username=row[1], role=row[2], agency=row[3], active=bool(row[4]), token_version=row[5])
+
+
+USER_COLUMNS = "id, username, role, agency, active, token_version"
+
+
+def validate_new_user(username: str, password: str, role: str, agency: str | None) -> list[str]:
+    problems = []
+    if not USERNAME_RE.match(username or ""):
+        problems.append(f"username {username!r} must be 2–32 characters: lowercase letters, digits, '.', '_' or '-'")
+    if role not in ROLES:
+        problems.append(f"role {role!r} must be one of {', '.join(ROLES)}")
+    if role == "officer" and not agency:
+        problems.append("an officer needs --agency CODE (the agency whose desks he works at)")
+    if not password:
+        problems.append("the password is empty")
+    elif len(password) < MIN_PASSWORD:
+        problems.append(f"the password must have at least {MIN_PASSWORD} characters")
+    return problems
+
+
+def create_user(storage: Storage, username: str, password: str, role: str, agency: str | None = None) -> User:
+    username = (username or "").strip().lower()
+    agency = agency.strip().upper() if agency else None
+    problems = validate_new_user(username, password, role, agency)
+    if problems:
+        raise UserError("; ".join(problems))
+    hashed = hash_password(password)
+    with storage.write() as db:
+        if agency and db.execute("SELECT 1 FROM agencies WHERE code = ? AND active = 1", [agency]).fetchone() is None:
+            raise UserError(f"unknown agency {agency!r}")
+        if db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+            raise UserError(f"a user named {username!r} already exists")
+        user_id = db.execute(
+            "INSERT INTO users (username, password_hash, role, agency, created_at) VALUES (?, ?, ?, ?, ?)",
+            [username, hashed, role, agency, time.time()]).lastrowid
+    return User(user_id, username, role, agency, True, 0)
+
+
+def authenticate(storage: Storage, username: str, password: str) -> User | None:
+    with storage.read() as db:
+        row = db.execute(f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?",
+                         [(username or "").strip().lower()]).fetchone()
+    if row is None:
+        verify_password(password, DUMMY_HASH)
+        return None
+    if not verify_password(password, row[6]) or not row[4]:
+        return None
+    return _user(row)
+
+
+def get_user(storage: Storage, user_id: int) -> User | None:
+    with storage.read() as db:
+        row = db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]).fetchone()
+    return _user(row) if row else None

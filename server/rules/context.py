@@ -1,0 +1,19 @@
+"""What every rule needs besides the database: the clock and the center's queue settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..clock import Clock
+
+PRIORITIES = ("elderly", "disabled", "pregnant", "child", "veteran")
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    clock: Clock
+    public_url: str
+    priority_max_in_row: int = 3
+    default_service_s: float = 20 * 60
+
+    def status_url(self, ticket_id: int, secret: str) -> str:
+        return f"{self.public_url}/t/{ticket_id}?t={secret}"

@@ -1,0 +1,197 @@
+"""The schema, as an ordered list of migrations recorded in ``schema_migrations``.
+
+A database made by an older release is brought forward one migration at a time, each in its
+own transaction; nothing is ever dropped. A database newer than this code is refused.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlite_utils
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str = ""
+    run: Callable[[sqlite_utils.Database], None] | None = None
+
+
+V1_SCHEMA = """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE agencies (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE services (
+    code TEXT PRIMARY KEY,
+    agency TEXT NOT NULL REFERENCES agencies(code),
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    target_wait_min INTEGER NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('officer', 'supervisor', 'admin')),
+    agency TEXT REFERENCES agencies(code),
+    active INTEGER NOT NULL DEFAULT 1,
+    token_version INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE desks (
+    number INTEGER PRIMARY KEY,
+    agency TEXT NOT NULL REFERENCES agencies(code),
+    name TEXT NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 1,
+    state TEXT NOT NULL DEFAULT 'closed' CHECK (state IN ('closed', 'open', 'paused')),
+    pause_reason TEXT,
+    paused_at REAL,
+    current_ticket INTEGER REFERENCES tickets(id),
+    officer INTEGER REFERENCES users(id),
+    priority_streak INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL
+);
+CREATE UNIQUE INDEX desks_current_ticket ON desks(current_ticket) WHERE current_ticket IS NOT NULL;
+CREATE TABLE desk_services (
+    desk INTEGER NOT NULL REFERENCES desks(number),
+    service TEXT NOT NULL REFERENCES services(code),
+    PRIMARY KEY (desk, service)
+) WITHOUT ROWID;
+CREATE INDEX desk_services_service ON desk_services(service, desk);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('kiosk', 'display')),
+    name TEXT NOT NULL,
+    display_kind TEXT,
+    desk INTEGER,
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE day_counters (
+    day TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    last_number INTEGER NOT NULL,
+    PRIMARY KEY (day, prefix)
+) WITHOUT ROWID;
+CREATE TABLE tickets (
+    id INTEGER PRIMARY KEY,
+    day TEXT NOT NULL,
+    code TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    service TEXT NOT NULL REFERENCES services(code),
+    agency TEXT NOT NULL REFERENCES agencies(code),
+    priority TEXT,
+    status TEXT NOT NULL CHECK (status IN ('waiting', 'called', 'serving', 'done', 'no_show', 'cancelled')),
+    secret TEXT NOT NULL,
+    issued_at REAL NOT NULL,
+    queued_at REAL NOT NULL,
+    called_at REAL,
+    started_at REAL,
+    finished_at REAL,
+    desk INTEGER REFERENCES desks(number),
+    officer INTEGER REFERENCES users(id),
+    kiosk TEXT,
+    estimated_wait_s INTEGER,
+    recalls INTEGER NOT NULL DEFAULT 0,
+    transfers INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (day, code)
+);
+CREATE INDEX tickets_waiting ON tickets(day, service, queued_at) WHERE status = 'waiting';
+CREATE INDEX tickets_done ON tickets(service, finished_at) WHERE status = 'done';
+CREATE INDEX tickets_issued ON tickets(issued_at);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    day TEXT NOT NULL,
+    type TEXT NOT NULL,
+    ticket INTEGER REFERENCES tickets(id),
+    desk INTEGER,
+    service TEXT,
+    user_id INTEGER,
+    device TEXT,
+    data TEXT
+);
+CREATE INDEX events_day_type ON events(day, type);
+CREATE INDEX events_ticket ON events(ticket);
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", V1_SCHEMA),
+)
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(db: sqlite_utils.Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Apply every migration newer than the database; return the resulting version."""
+    from .db import SchemaTooNew
+
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+    )
+    latest = max(m.version for m in migrations)
+    version = current_version(db)
+    if version > latest:
+        raise SchemaTooNew(
+            f"the database is at schema version {version}, newer than this Hàng Đợi "
+            f"(which knows up to {latest}): upgrade Hàng Đợi, or restore a matching backup"
+        )
+    for migration in sorted(migrations, key=lambda m: m.version):
+        if migration.version <= version:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if current_version(db) >= migration.version:  # another process got there first
+                db.execute("ROLLBACK")
+                continue
+            if migration.sql:
+                for statement in _statements(migration.sql):
+                    db.execute(statement)
+            if migration.run:
+                migration.run(db)
+            db.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                       [migration.version, migration.name, time.time()])
+            db.execute("COMMIT")
+        except BaseException:
+            db.conn.rollback()
+            raise
+        version = migration.version
+    return version
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a script into statements (sqlite3.complete_statement keeps triggers whole)."""
+    import sqlite3
+
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

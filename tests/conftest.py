@@ -1,0 +1,76 @@
+"""Shared fixtures: a small center config, a real SQLite file, an injected clock."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from server.clock import FixedClock
+from server.config import parse_config
+from server.rules import Actor, QueueService, RuleContext
+from server.storage import Storage
+from server.storage.sync import sync_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SMALL_CENTER = {
+    "center": {"name": "Trung tâm Phục vụ hành chính công thử nghiệm", "timezone": "Asia/Ho_Chi_Minh",
+               "public_url": "http://hangdoi.test"},
+    "queue": {"priority_max_in_row": 2},
+    "agencies": [
+        {"code": "STP", "name": "Sở Tư pháp", "services": [
+            {"code": "STP-LLTP", "name": "Lý lịch tư pháp", "prefix": "A", "target_wait_min": 15},
+            {"code": "STP-HT", "name": "Hộ tịch", "prefix": "A", "target_wait_min": 20},
+        ]},
+        {"code": "CA", "name": "Công an tỉnh", "services": [
+            {"code": "CA-CC", "name": "Căn cước", "prefix": "C"},
+        ]},
+    ],
+    "desks": [
+        {"number": 1, "agency": "STP", "services": ["STP-LLTP", "STP-HT"]},
+        {"number": 2, "agency": "STP", "services": ["STP-LLTP"]},
+        {"number": 3, "agency": "CA", "services": ["CA-CC"]},
+    ],
+    "kiosks": [{"id": "kiosk-1", "token": "kiosk-token-1"}],
+    "displays": [{"id": "hall-1", "token": "hall-token-1", "kind": "hall"},
+                 {"id": "desk-1", "token": "desk-token-1", "kind": "desk", "desk": 1}],
+}
+
+TZ_NAME = "Asia/Ho_Chi_Minh"
+OFFICER_STP = Actor(kind="user", role="officer", user_id=None, agency="STP", name="officer-stp")
+KIOSK = Actor(kind="device", role="kiosk", device="kiosk-1", name="kiosk-1")
+
+
+def make_config(tmp_path: Path, **overrides):
+    data = copy.deepcopy(SMALL_CENTER)
+    for key, value in overrides.items():
+        data[key] = value
+    data.setdefault("server", {})["database"] = str(tmp_path / "hangdoi.db")
+    return parse_config(data, tmp_path)
+
+
+@pytest.fixture
+def config(tmp_path):
+    return make_config(tmp_path)
+
+
+@pytest.fixture
+def clock(config):
+    return FixedClock(config.tz, datetime(2026, 11, 23, 8, 0, tzinfo=config.tz))
+
+
+@pytest.fixture
+def storage(config):
+    s = Storage(config.server.database)
+    sync_config(s, config)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def service(storage, clock, config):
+    return QueueService(storage, RuleContext(clock=clock, public_url=config.center.public_url,
+                                             priority_max_in_row=config.queue.priority_max_in_row,
+                                             default_service_s=config.queue.default_service_min * 60))
