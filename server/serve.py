@@ -44,6 +44,20 @@ def lock_database(path: Path):
     return handle
 
 
+def listen(host: str, port: int):
+    """The listening socket, with TCP_NODELAY (inherited by accepted sockets on Linux): small
+    answers leave at once instead of waiting 40 ms for the client's delayed ACK."""
+    from gevent import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
+
+
 def run(config: Config, *, host: str | None = None, port: int | None = None, access_log: bool = False) -> int:
     import gevent
     from gevent import pywsgi
@@ -60,7 +74,12 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
     except (DatabaseInUse, StorageError) as err:
         log.error("%s", err)
         return 2
-    server = pywsgi.WSGIServer((host, port), app, handler_class=WebSocketHandler,
+    try:
+        listener = listen(host, port)
+    except OSError as err:
+        log.error("cannot listen on %s:%s: %s", host, port, err.strerror)
+        return 2
+    server = pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler,
                                log=logging.getLogger("hangdoi.access") if access_log else None,
                                error_log=logging.getLogger("hangdoi.http"))
 
@@ -70,11 +89,7 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
 
     gevent.signal_handler(signal.SIGTERM, stop, signal.SIGTERM)
     gevent.signal_handler(signal.SIGINT, stop, signal.SIGINT)
-    try:
-        server.start()
-    except OSError as err:
-        log.error("cannot listen on %s:%s: %s", host, port, err.strerror)
-        return 2
+    server.start()
     log.info("Hàng Đợi serving %s on http://%s:%s (database %s)", config.center.name, host, port,
              config.server.database)
     server.serve_forever()
