@@ -1,0 +1,75 @@
+"""The database file: schema versions, upgrades that keep data, config sync that retires."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from server.config import parse_config
+from server.storage import SchemaTooNew, Storage
+from server.storage.migrations import MIGRATIONS, Migration
+from server.storage.sync import sync_config
+from tests.conftest import KIOSK, SMALL_CENTER
+
+
+def test_new_database_is_at_the_latest_version_in_wal_mode(tmp_path):
+    storage = Storage(tmp_path / "a.db")
+    assert storage.schema_version == MIGRATIONS[-1].version
+    with storage.read() as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_an_old_database_is_upgraded_without_losing_data(tmp_path, config):
+    old = Storage(config.server.database)                  # made by "the old release"
+    sync_config(old, config)
+    with old.write() as db:
+        db.execute("INSERT INTO settings (key, value) VALUES ('kept', 'yes')")
+    old.close()
+    newer = MIGRATIONS + (Migration(MIGRATIONS[-1].version + 1, "desk notes",
+                                    "ALTER TABLE desks ADD COLUMN note TEXT NOT NULL DEFAULT ''"),)
+    upgraded = Storage(config.server.database, migrations=newer)
+    assert upgraded.schema_version == newer[-1].version
+    with upgraded.read() as db:
+        assert db.execute("SELECT value FROM settings WHERE key = 'kept'").fetchone()[0] == "yes"
+        assert db.execute("SELECT count(*), min(note) FROM desks").fetchone() == (3, "")
+    # and the old code refuses the newer database instead of running on it
+    with pytest.raises(SchemaTooNew, match="newer than this"):
+        Storage(config.server.database)
+
+
+def test_a_failing_migration_changes_nothing(tmp_path):
+    broken = MIGRATIONS + (Migration(99, "broken", "ALTER TABLE desks ADD COLUMN x TEXT;\nSELECT * FROM no_such_table;"),)
+    Storage(tmp_path / "b.db")
+    with pytest.raises(Exception):
+        Storage(tmp_path / "b.db", migrations=broken)
+    with Storage(tmp_path / "b.db").read() as db:
+        assert "x" not in {r[1] for r in db.execute("PRAGMA table_info(desks)")}
+
+
+def test_events_are_append_only(service, storage):
+    service.issue(KIOSK, "STP-LLTP")
+    with storage.write() as db, pytest.raises(Exception, match="append-only"):
+        db.execute("DELETE FROM events")
+    with storage.write() as db, pytest.raises(Exception, match="append-only"):
+        db.execute("UPDATE events SET type = 'x'")
+
+
+def test_removing_things_from_the_config_retires_them_and_keeps_history(tmp_path, storage, service, config):
+    ticket = service.issue(KIOSK, "CA-CC").result
+    data = copy.deepcopy(SMALL_CENTER)
+    data["agencies"] = [a for a in data["agencies"] if a["code"] != "CA"]
+    data["desks"] = [d for d in data["desks"] if d["agency"] != "CA"]
+    data["server"] = {"database": str(config.server.database)}
+    smaller = parse_config(data, tmp_path)
+    report = sync_config(storage, smaller)
+    assert report.retired["agencies"] == ["CA"] and report.retired["desks"] == [3]
+    with storage.read() as db:
+        assert db.execute("SELECT active FROM agencies WHERE code = 'CA'").fetchone()[0] == 0
+        assert db.execute("SELECT code FROM tickets WHERE id = ?", [ticket["id"]]).fetchone()[0] == "C001"
+    assert [q["code"] for q in service.queues()] == ["STP-LLTP", "STP-HT"]
+    with pytest.raises(Exception):
+        service.issue(KIOSK, "CA-CC")
+    # putting it back reactivates it, history intact
+    sync_config(storage, config)
+    assert service.issue(KIOSK, "CA-CC").result["code"] == "C002"
