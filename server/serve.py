@@ -70,7 +70,7 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
     port = port or config.server.port
     try:
         lock = lock_database(config.server.database)
-        app = create_app(config)
+        app = create_app(config, async_mode="gevent")
     except (DatabaseInUse, StorageError) as err:
         log.error("%s", err)
         return 2

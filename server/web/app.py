@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Callable
 
 from flask import Flask
@@ -47,6 +48,9 @@ class Hub:
         self.subscribers: list[Callable[[Outcome], None]] = []
         self._openapi: dict | None = None
         self.app: Flask | None = None
+        self.voice = None
+        self.realtime = None
+        self.subscribers.append(log_outcome)
 
     def user(self, user_id: int) -> User | None:
         return get_user(self.storage, user_id)
@@ -67,7 +71,8 @@ class Hub:
 
 
 def create_app(config: Config, *, storage: Storage | None = None, clock: Clock | None = None,
-               sync: bool = True) -> Flask:
+               sync: bool = True, async_mode: str = "threading", voice: bool = True) -> Flask:
+    """Build the app. ``hangdoi serve`` passes ``async_mode="gevent"``; tests keep threads."""
     storage = storage or Storage(config.server.database)
     clock = clock or Clock(config.tz)
     if sync:
@@ -75,7 +80,8 @@ def create_app(config: Config, *, storage: Storage | None = None, clock: Clock |
         log.info("config synced: %s", report.summary())
     hub = Hub(config, storage, clock)
 
-    app = Flask(__name__, static_folder=None)
+    app = Flask(__name__, static_folder=str(Path(__file__).resolve().parent.parent / "static"),
+                static_url_path="/static")
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_AS_ASCII=False, SECRET_KEY=hub.secret_key)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -84,7 +90,33 @@ def create_app(config: Config, *, storage: Storage | None = None, clock: Clock |
     app.extensions["hangdoi"] = hub
     hub.app = app
 
+    from .announcements import audio, make_voice
     from .api import api
+    from .realtime import Realtime
+
+    if voice:
+        hub.voice = make_voice(config)
     app.register_blueprint(api)
+    app.register_blueprint(audio)
     register_error_handlers(app)
+    hub.realtime = Realtime(app, hub, async_mode)
+    import counter_display.web
+    import kiosk.web
+    from . import pages
+
+    for register in (pages.register, counter_display.web.register, kiosk.web.register):
+        register(app, hub)
     return app
+
+
+def log_outcome(outcome: Outcome) -> None:
+    """One log line per thing that happened."""
+    for event in outcome.events:
+        what = event.data.get("code") or ""
+        where = f" at desk {event.desk}" if event.desk is not None else ""
+        extra = f" ({event.service})" if event.type == "issued" else ""
+        if event.type == "transferred":
+            extra = f" ({event.data['from_service']} → {event.data['to_service']})"
+        if event.type == "paused":
+            extra = f": {event.data.get('reason', '')}"
+        log.info("%s %s%s%s", event.type, what, where, extra)
