@@ -176,6 +176,14 @@ def test_desk_flow_next_recall_start_finish(client, tokens):
     assert r.status_code == 200 and r.get_json() == {"ticket": None}
 
 
+def test_desk_list_officers_see_their_agency(client, tokens):
+    r = client.get("/api/v1/desks", headers=bearer(tokens["stp1"]))
+    schemas.DeskList.model_validate(r.get_json())
+    assert [d["number"] for d in r.get_json()["desks"]] == [1, 2]
+    assert [d["number"] for d in client.get("/api/v1/desks", headers=bearer(tokens["gs"])).get_json()["desks"]] == [1, 2, 3]
+    assert_error(client.get("/api/v1/desks", headers=bearer(tokens["kiosk"])), 403)
+
+
 def test_desk_actions_without_a_current_ticket_are_409(client, tokens):
     h = bearer(tokens["stp1"])
     for action in ("recall", "start", "finish", "no-show"):

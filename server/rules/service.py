@@ -80,6 +80,13 @@ class QueueService:
             raise NotFound("unknown_desk", f"there is no desk {number}")
         return view
 
+    def desks(self, agency: str | None = None) -> list[dict]:
+        with self.storage.read() as db:
+            numbers = [r[0] for r in db.execute(
+                "SELECT number FROM desks WHERE active = 1 AND (? IS NULL OR agency = ?) ORDER BY position",
+                [agency, agency])]
+            return [desk_view(db, self.ctx, n) for n in numbers]
+
     def desk_agency(self, number: int) -> str | None:
         with self.storage.read() as db:
             row = db.execute("SELECT agency FROM desks WHERE number = ? AND active = 1", [number]).fetchone()

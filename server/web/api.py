@@ -138,6 +138,14 @@ def _desk_action(summary: str, path: str, body=None, response=s.TicketEnvelope, 
     return decorate
 
 
+@api.get("/desks")
+@endpoint("Every active desk, with its state (an officer sees his agency's desks)", auth=STAFF,
+          responses={200: s.DeskList}, tag="desks")
+def list_desks(actor):
+    desks = hub().service.desks(agency=actor.agency if actor.role == "officer" else None)
+    return jsonify({"desks": desks})
+
+
 @api.get("/desks/<int:number>")
 @endpoint("A desk: state, officer, current ticket, waiting counts", auth=STAFF, responses={200: s.DeskEnvelope},
           errors=(404,), tag="desks")

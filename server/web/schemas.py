@@ -95,6 +95,10 @@ class Desk(Response):
     served_today: int
 
 
+class DeskList(Response):
+    desks: list[Desk]
+
+
 class DeskEnvelope(Response):
     desk: Desk
 
