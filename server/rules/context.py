@@ -1,9 +1,10 @@
 """What every rule needs besides the database: the clock and the center's queue settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..clock import Clock
+from .estimate import ServiceTimes
 
 PRIORITIES = ("elderly", "disabled", "pregnant", "child", "veteran")
 
@@ -14,6 +15,10 @@ class RuleContext:
     public_url: str
     priority_max_in_row: int = 3
     default_service_s: float = 20 * 60
+    service_times: ServiceTimes = field(default_factory=ServiceTimes, compare=False)
+
+    def mean_service_s(self, db, service: str) -> float:
+        return self.service_times.get(db, service, self.clock.now(), self.default_service_s)
 
     def status_url(self, ticket_id: int, secret: str) -> str:
         return f"{self.public_url}/t/{ticket_id}?t={secret}"

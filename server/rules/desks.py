@@ -45,6 +45,8 @@ def _close_current(db, ctx, actor, desk: dict, status: str, event_type: str) -> 
     db.execute("UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?", [status, now, row["id"]])
     db.execute("UPDATE desks SET current_ticket = NULL, updated_at = ? WHERE number = ?", [now, desk["number"]])
     desk["current_ticket"] = None
+    if status == "done":
+        ctx.service_times.invalidate(row["service"])
     return _event(db, ctx, actor, event_type, desk["number"], row, code=row["code"])
 
 
@@ -63,12 +65,13 @@ def _open(db, ctx, actor, desk: dict) -> list[ev.Event]:
 
 
 def _oldest_waiting(db, day: str, services: list[str], priority: bool) -> int | None:
-    marks = ", ".join("?" * len(services))
-    row = db.execute(
-        f"SELECT id FROM tickets WHERE day = ? AND status = 'waiting' AND service IN ({marks}) "
-        f"AND priority IS {'NOT ' if priority else ''}NULL ORDER BY queued_at, id LIMIT 1",
-        [day, *services],
-    ).fetchone()
+    """The oldest waiting ticket of any of ``services``: one index probe per service, then the
+    oldest of those (cheap however long the queues are)."""
+    probe = ("SELECT * FROM (SELECT id, queued_at FROM tickets WHERE day = ? AND service = ? AND prio = ? "
+             "AND status = 'waiting' ORDER BY queued_at, id LIMIT 1)")
+    sql = " UNION ALL ".join([probe] * len(services)) + " ORDER BY queued_at, id LIMIT 1"
+    params = [p for service in services for p in (day, service, int(priority))]
+    row = db.execute(sql, params).fetchone()
     return row[0] if row else None
 
 
@@ -101,12 +104,12 @@ def call_next(db, ctx: RuleContext, actor: ev.Actor, number: int):
         "WHERE ds.desk = ? AND s.active = 1", [number])]
     ticket_id, streak = choose_next(db, ctx.clock.day_of(now), services, desk["priority_streak"],
                                     ctx.priority_max_in_row)
-    db.execute("UPDATE desks SET priority_streak = ?, updated_at = ? WHERE number = ?", [streak, now, number])
+    db.execute("UPDATE desks SET priority_streak = ?, current_ticket = ?, updated_at = ? WHERE number = ?",
+               [streak, ticket_id, now, number])
     if ticket_id is None:
         return None, events
     db.execute("UPDATE tickets SET status = 'called', called_at = ?, desk = ?, officer = ? WHERE id = ?",
                [now, number, actor.user_id, ticket_id])
-    db.execute("UPDATE desks SET current_ticket = ? WHERE number = ?", [ticket_id, number])
     row = ticket_row(db, ticket_id)
     events.append(_event(db, ctx, actor, ev.CALLED, number, row, code=row["code"],
                          wait_s=round(now - row["queued_at"], 3)))

@@ -22,6 +22,26 @@ class Capacity:
     all_desks: int      # active desks configured for the service
 
 
+class ServiceTimes:
+    """Mean service time per service, cached until a ticket of it is finished (or 60 s pass)."""
+
+    TTL_S = 60.0
+
+    def __init__(self):
+        self._cache: dict[str, tuple[float, float]] = {}
+
+    def get(self, db, service: str, now: float, default_s: float) -> float:
+        hit = self._cache.get(service)
+        if hit is not None and 0 <= now - hit[1] < self.TTL_S:
+            return hit[0]
+        value = mean_service_s(db, service, now, default_s)
+        self._cache[service] = (value, now)
+        return value
+
+    def invalidate(self, service: str) -> None:
+        self._cache.pop(service, None)
+
+
 def mean_service_s(db, service: str, now: float, default_s: float) -> float:
     rows = db.execute(
         "SELECT finished_at - called_at FROM tickets WHERE status = 'done' AND service = ? "

@@ -36,9 +36,10 @@ def issue_ticket(db, ctx: RuleContext, actor: ev.Actor, service: str, priority: 
     number = next_number(db, day, svc[2])
     code = format_code(svc[2], number)
     ticket_id = db.execute(
-        "INSERT INTO tickets (day, code, prefix, number, service, agency, priority, status, secret, "
-        "issued_at, queued_at, kiosk) VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)",
-        [day, code, svc[2], number, svc[0], svc[1], priority, secrets.token_urlsafe(12), now, now, actor.device],
+        "INSERT INTO tickets (day, code, prefix, number, service, agency, priority, prio, status, secret, "
+        "issued_at, queued_at, kiosk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)",
+        [day, code, svc[2], number, svc[0], svc[1], priority, int(priority is not None),
+         secrets.token_urlsafe(12), now, now, actor.device],
     ).lastrowid
     view = ticket_view(db, ctx, ticket_row(db, ticket_id))
     db.execute("UPDATE tickets SET estimated_wait_s = ? WHERE id = ?", [view["estimated_wait_s"], ticket_id])

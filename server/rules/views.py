@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .context import RuleContext
-from .estimate import capacity, estimate_wait_s, mean_service_s
+from .estimate import capacity, estimate_wait_s
 
 TICKET_COLUMNS = (
     "t.id, t.code, t.service, t.agency, t.priority, t.status, t.issued_at, t.queued_at, t.called_at, "
@@ -22,20 +22,22 @@ def ticket_row(db, ticket_id: int) -> dict | None:
 
 def waiting_ahead(db, row: dict) -> int:
     """Tickets of the same service that will be called before this one (priority ones first)."""
-    return db.execute(
-        "SELECT count(*) FROM tickets WHERE day = ? AND service = ? AND status = 'waiting' AND id != ? AND ("
-        " (priority IS NOT NULL AND ? IS NULL)"
-        " OR ((priority IS NOT NULL) = (? IS NOT NULL) AND (queued_at < ? OR (queued_at = ? AND id < ?))))",
-        [row["day"], row["service"], row["id"], row["priority"], row["priority"],
-         row["queued_at"], row["queued_at"], row["id"]],
-    ).fetchone()[0]
+    prio = int(row["priority"] is not None)
+    ahead = db.execute(
+        "SELECT count(*) FROM tickets WHERE day = ? AND service = ? AND prio = ? AND status = 'waiting' "
+        "AND (queued_at < ? OR (queued_at = ? AND id < ?))",
+        [row["day"], row["service"], prio, row["queued_at"], row["queued_at"], row["id"]]).fetchone()[0]
+    if not prio:
+        ahead += db.execute(
+            "SELECT count(*) FROM tickets WHERE day = ? AND service = ? AND prio = 1 AND status = 'waiting'",
+            [row["day"], row["service"]]).fetchone()[0]
+    return ahead
 
 
 def ticket_view(db, ctx: RuleContext, row: dict) -> dict[str, Any]:
     if row["status"] == "waiting":
         ahead = waiting_ahead(db, row)
-        estimate = estimate_wait_s(ahead, capacity(db, row["service"]),
-                                   mean_service_s(db, row["service"], ctx.clock.now(), ctx.default_service_s))
+        estimate = estimate_wait_s(ahead, capacity(db, row["service"]), ctx.mean_service_s(db, row["service"]))
     else:
         ahead, estimate = 0, 0
     iso = ctx.clock.iso
@@ -80,6 +82,9 @@ def desk_view(db, ctx: RuleContext, number: int) -> dict[str, Any] | None:
     served_today = db.execute(
         "SELECT count(*) FROM tickets WHERE desk = ? AND day = ? AND status = 'done'",
         [number, ctx.clock.day_of(ctx.clock.now())]).fetchone()[0]
+    officer_served_today = db.execute(
+        "SELECT count(*) FROM tickets WHERE officer = ? AND day = ? AND status = 'done'",
+        [desk["officer"], ctx.clock.day_of(ctx.clock.now())]).fetchone()[0] if desk["officer"] else 0
     return {
         "number": desk["number"],
         "name": desk["name"],
@@ -92,6 +97,7 @@ def desk_view(db, ctx: RuleContext, number: int) -> dict[str, Any] | None:
         "services": [{"code": s, "waiting": waiting.get(s, 0)} for s in services],
         "current_ticket": ticket_view(db, ctx, current) if current else None,
         "served_today": served_today,
+        "officer_served_today": officer_served_today,   # by the desk's officer, at any desk
     }
 
 
@@ -108,7 +114,7 @@ def queues_view(db, ctx: RuleContext) -> list[dict[str, Any]]:
     out = []
     for code, agency in db.execute("SELECT code, agency FROM services WHERE active = 1 ORDER BY position").fetchall():
         n = waiting.get(code, 0)
-        estimate = estimate_wait_s(n, capacity(db, code), mean_service_s(db, code, now, ctx.default_service_s))
+        estimate = estimate_wait_s(n, capacity(db, code), ctx.mean_service_s(db, code))
         out.append({
             "code": code,
             "agency": agency,

@@ -94,6 +94,7 @@ CREATE TABLE tickets (
     service TEXT NOT NULL REFERENCES services(code),
     agency TEXT NOT NULL REFERENCES agencies(code),
     priority TEXT,
+    prio INTEGER NOT NULL DEFAULT 0,           -- 1 for a priority ticket: lets the index order both kinds
     status TEXT NOT NULL CHECK (status IN ('waiting', 'called', 'serving', 'done', 'no_show', 'cancelled')),
     secret TEXT NOT NULL,
     issued_at REAL NOT NULL,
@@ -109,7 +110,7 @@ CREATE TABLE tickets (
     transfers INTEGER NOT NULL DEFAULT 0,
     UNIQUE (day, code)
 );
-CREATE INDEX tickets_waiting ON tickets(day, service, queued_at) WHERE status = 'waiting';
+CREATE INDEX tickets_waiting ON tickets(day, service, prio, queued_at, id) WHERE status = 'waiting';
 CREATE INDEX tickets_done ON tickets(service, finished_at) WHERE status = 'done';
 CREATE INDEX tickets_issued ON tickets(issued_at);
 CREATE TABLE events (

@@ -1,6 +1,61 @@
-"""Staff pages: the officer's desk console (and later the supervisor's page)."""
+"""Staff pages: the officer's desk console (and later the supervisor's page), and the security
+headers every HTML page of the project sends.
+
+The desk console is a static page: it signs in through ``POST /api/v1/auth/login`` and keeps
+the access token in ``sessionStorage``, sending it as ``Authorization: Bearer``. The browser never
+attaches that header by itself (there is no session cookie), so another site cannot make the
+officer's browser call a desk: the console is CSRF-safe by construction.
+"""
 from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, render_template, request
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+staff_pages = Blueprint("staff_pages", __name__, template_folder=str(TEMPLATES))
+
+
+def content_security_policy(host: str | None = None) -> str:
+    """Same-origin only: no inline script or style, no plugins, no framing, no CDN.
+
+    ``connect-src`` names the page's own ws:/wss: origin as well as 'self', for older browsers
+    (some TV browsers) that do not count a websocket to the same host as 'self'.
+    """
+    sockets = f" ws://{host} wss://{host}" if host and _plain_host(host) else ""
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"media-src 'self'; font-src 'self'; connect-src 'self'{sockets}; object-src 'none'; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _plain_host(host: str) -> bool:
+    """A Host header fit to be written into the policy (letters, digits, dots, colons, brackets)."""
+    return len(host) < 256 and all(c.isalnum() or c in ".-:[]" for c in host)
+
+
+def secure_page(response: Response, *, cache: bool = False) -> Response:
+    """The headers of every HTML page: CSP, no sniffing, no referrer (display URLs carry tokens)."""
+    response.headers["Content-Security-Policy"] = content_security_policy(request.host)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    if not cache:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_page(template: str, status: int = 200, **context) -> Response:
+    response = Response(render_template(template, **context), status=status, mimetype="text/html")
+    return secure_page(response)
+
+
+@staff_pages.get("/desk")
+def desk_console():
+    """The officer's console: sign in, pick a desk, call and serve (all of it in desk.js)."""
+    return render_page("staff/desk.html")
 
 
 def register(app, hub) -> None:
     """Called by the application factory: add the staff pages."""
+    app.register_blueprint(staff_pages)

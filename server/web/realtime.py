@@ -4,6 +4,12 @@ Rooms: ``hall`` (hall displays), ``desk:N`` (desk N's display and console), ``ki
 ``staff``, ``agency:CODE``, ``queues`` (everyone shown waiting counts), ``ticket:ID``
 (followers of one ticket). Pushes leave from one worker in commit order, after the commit;
 ``queues`` updates are coalesced to at most a few a second.
+
+A ticket's secret (the ``?t=`` of its ``status_url``) lets anyone follow and rate it, so it is
+only ever sent to that ticket's followers and to staff: ``snapshot`` and the ``call`` events of
+hall and desk displays carry ``status_url`` without it. Hall displays also get ``desks``
+(``{"desks": [row]}``, rows shaped as in ``snapshot``) whenever a desk changes, so "now
+serving" stays true after a finish, a pause or a transfer.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from ..rules import events as ev
 from ..rules.errors import NotFound
 from .announcements import call_payload
 from .auth import actor_for_token
-from .views import recent_calls, snapshot_desks
+from .views import compact_desk, public_call, recent_calls, snapshot_desks
 
 log = logging.getLogger("hangdoi.realtime")
 
@@ -124,7 +130,7 @@ class Realtime:
 
     def snapshot(self) -> dict[str, Any]:
         with self.hub.storage.read() as db:
-            calls = recent_calls(db, self.hub, limit=20)
+            calls = [public_call(c) for c in recent_calls(db, self.hub, limit=20)]
             desks = snapshot_desks(db, self.hub)
         return {"calls": calls, "queues": self.hub.service.queues(), "desks": desks}
 
@@ -149,29 +155,53 @@ class Realtime:
                 touched_desks.append(event.desk)
             if event.type in QUEUE_EVENTS:
                 self._queues_dirty.set()
-            if event.type in (ev.CALLED, ev.RECALLED):
+            if event.type in (ev.CALLED, ev.RECALLED) and any(
+                    self._has_members(r) for r in ("hall", f"desk:{event.desk}", f"ticket:{event.ticket}")):
                 payload = self._call_payload(event)
                 if payload is not None:
-                    for room in ("hall", f"desk:{event.desk}", f"ticket:{event.ticket}"):
-                        sio.emit("call", payload, to=room)
+                    public = public_call(payload)
+                    sio.emit("call", public, to="hall")
+                    sio.emit("call", public, to=f"desk:{event.desk}")
+                    sio.emit("call", payload, to=f"ticket:{event.ticket}")
         for ticket_id in touched_tickets:
+            if not self._has_members(f"ticket:{ticket_id}"):
+                continue
             try:
                 ticket, _ = self.hub.service.ticket(ticket_id)
             except NotFound:
                 continue
             sio.emit("ticket", {"ticket": ticket}, to=f"ticket:{ticket_id}")
         for number in touched_desks:
+            if not any(self._has_members(r) for r in ("staff", f"desk:{number}", "hall")):
+                continue
             try:
                 desk = self.hub.service.desk(number)
             except NotFound:
                 continue
             sio.emit("desk", {"desk": desk}, to="staff")
             sio.emit("desk", {"desk": desk}, to=f"desk:{number}")
+            sio.emit("desks", {"desks": [compact_desk(desk)]}, to="hall")
 
     def _call_payload(self, event: ev.Event) -> dict | None:
         with self.hub.storage.read() as db:
             return call_payload(db, self.hub, event.ticket, event.desk, event.at, recall=event.type == ev.RECALLED,
-                                prerender=True)
+                                prerender=self._audio_display_connected())
+
+    def _audio_display_connected(self) -> bool:
+        """Synthesise the voice ahead only when a display that speaks is there to ask for it."""
+        for client in list(self.clients.values()):
+            if client.role == "display":
+                device = self.hub.devices.by_id(client.device)
+                if device is not None and device.audio:
+                    return True
+        return False
+
+    def _has_members(self, room: str) -> bool:
+        """Whether anybody is in ``room`` (skip building payloads nobody will receive)."""
+        try:
+            return bool(self.socketio.server.manager.rooms.get("/", {}).get(room))
+        except AttributeError:
+            return True
 
     def _queues_loop(self) -> None:
         while True:

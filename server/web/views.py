@@ -29,3 +29,19 @@ def snapshot_desks(db, hub) -> list[dict]:
         "FROM desks d LEFT JOIN tickets t ON t.id = d.current_ticket WHERE d.active = 1 ORDER BY d.position").fetchall()
     return [{"number": r[0], "name": r[1], "agency": r[2], "state": r[3], "pause_reason": r[4],
              "current": {"id": r[7], "code": r[5], "status": r[6]} if r[5] else None} for r in rows]
+
+
+def public_call(call: dict) -> dict:
+    """A call as shown on screens: the ticket's ``status_url`` without its secret (``?t=``)."""
+    ticket = dict(call["ticket"])
+    if ticket.get("status_url"):
+        ticket["status_url"] = ticket["status_url"].split("?", 1)[0]
+    return {**call, "ticket": ticket}
+
+
+def compact_desk(desk: dict) -> dict:
+    """A desk view (``D``) in the short shape of ``snapshot["desks"]``."""
+    current = desk.get("current_ticket")
+    return {"number": desk["number"], "name": desk["name"], "agency": desk["agency"], "state": desk["state"],
+            "pause_reason": desk["pause_reason"],
+            "current": {"id": current["id"], "code": current["code"], "status": current["status"]} if current else None}
