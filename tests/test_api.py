@@ -136,6 +136,8 @@ def test_issue_ticket_garbage_bytes_and_huge_bodies(client, tokens):
     assert_error(client.post("/api/v1/tickets", data=b"\xff\xfe{not json", headers=bearer(tokens["kiosk"])),
                  400, "invalid_json")
     assert_error(client.post("/api/v1/tickets", data=b"{" * 70000, headers=bearer(tokens["kiosk"])), 413)
+    deep = b"[" * 30000 + b"]" * 30000                     # under the size limit, deeper than the parser goes
+    assert_error(client.post("/api/v1/tickets", data=deep, headers=bearer(tokens["kiosk"])), 400, "invalid_json")
 
 
 def test_issue_ticket_unknown_service_404(client, tokens):

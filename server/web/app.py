@@ -110,13 +110,15 @@ def create_app(config: Config, *, storage: Storage | None = None, clock: Clock |
 
 
 def log_outcome(outcome: Outcome) -> None:
-    """One log line per thing that happened."""
+    """One log line per thing that happened: ``called A012 at desk 12``."""
     for event in outcome.events:
-        what = event.data.get("code") or ""
-        where = f" at desk {event.desk}" if event.desk is not None else ""
-        extra = f" ({event.service})" if event.type == "issued" else ""
-        if event.type == "transferred":
-            extra = f" ({event.data['from_service']} → {event.data['to_service']})"
-        if event.type == "paused":
-            extra = f": {event.data.get('reason', '')}"
-        log.info("%s %s%s%s", event.type, what, where, extra)
+        words = [event.type, event.data.get("code") or ""]
+        if event.desk is not None:
+            words.append(f"at desk {event.desk}")
+        if event.type == "issued":
+            words.append(f"({event.service}{', ' + event.data['priority'] if event.data.get('priority') else ''})")
+        elif event.type == "transferred":
+            words.append(f"({event.data['from_service']} → {event.data['to_service']})")
+        elif event.type == "paused":
+            words.append(f"— {event.data.get('reason', '')}")
+        log.info("%s", " ".join(w for w in words if w))

@@ -53,7 +53,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     else:
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the request body must be a JSON object")
