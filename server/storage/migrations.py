@@ -133,8 +133,42 @@ CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 """
 
+V2_RATINGS_PRINTING = """
+CREATE TABLE ratings (
+    ticket INTEGER PRIMARY KEY REFERENCES tickets(id),
+    score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+    comment TEXT,
+    desk INTEGER,
+    officer INTEGER REFERENCES users(id),
+    source TEXT NOT NULL,                      -- 'desk_display' | 'phone' | 'staff'
+    at REAL NOT NULL,
+    day TEXT NOT NULL
+);
+CREATE INDEX ratings_day ON ratings(day);
+CREATE TABLE print_jobs (
+    id INTEGER PRIMARY KEY,
+    ticket INTEGER NOT NULL UNIQUE REFERENCES tickets(id),
+    kiosk TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'printed', 'failed', 'expired')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    sent_at REAL,
+    done_at REAL,
+    error TEXT
+);
+CREATE INDEX print_jobs_open ON print_jobs(kiosk, status) WHERE status IN ('pending', 'sent');
+CREATE TABLE device_states (
+    device TEXT PRIMARY KEY,
+    state TEXT NOT NULL,                       -- printers: online | paper_out | paper_low | offline | unknown
+    detail TEXT,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX tickets_day_status ON tickets(day, status);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_SCHEMA),
+    Migration(2, "satisfaction ratings, durable print jobs, device states", V2_RATINGS_PRINTING),
 )
 
 

@@ -102,9 +102,9 @@ def create_app(config: Config, *, storage: Storage | None = None, clock: Clock |
     hub.realtime = Realtime(app, hub, async_mode)
     import counter_display.web
     import kiosk.web
-    from . import pages
+    from . import pages, supervision
 
-    for register in (pages.register, counter_display.web.register, kiosk.web.register):
+    for register in (pages.register, supervision.register, counter_display.web.register, kiosk.web.register):
         register(app, hub)
     return app
 
