@@ -1,0 +1,359 @@
+"""Printer backends for the print agent: send ready ESC/POS jobs, report paper state.
+
+    printer = open_printer(parse_printer_spec("network:10.0.0.7"))  # width from the spec
+    printer.print_ticket(ticket)      # = send(ticket_job(ticket, width, native_qr), name=...)
+    printer.status()                  # "online" | "paper_out" | "paper_low" | "offline" | "unknown"
+    printer.close()
+
+usb, serial, network, file and cups wrap python-escpos' printer classes and
+hand them the job bytes unchanged (``_raw``); preview:DIR decodes the job back
+into a picture (``kiosk.escpos_decode``) and writes ``DIR/<name>.png``.
+Every fault (refused connection, missing device, timeout, python-escpos or
+driver error, missing optional package) is raised as ``PrinterError`` with a
+one-line message and ``state`` "offline" or "paper_out". pyusb, pyserial and
+pycups are imported only when a printer of that kind is opened.
+
+Status: network, usb and serial printers are asked with DLE EOT 4 (paper
+sensor); a printer that does not answer in time is "unknown". CUPS reports its
+queue state; a file is "online" when it can be written.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from .escpos_decode import decode_job
+from .escpos_job import job_name, ticket_job
+from .printer_spec import PrinterSpec
+from .ticket_layout import TicketPrint
+
+PAPER_STATUS = b"\x10\x04\x04"  # DLE EOT 4: real-time paper sensor status
+CONNECT_TIMEOUT_S = 3.0
+SEND_TIMEOUT_S = 10.0
+STATUS_TIMEOUT_S = 1.5
+
+
+class PrinterError(Exception):
+    """The ticket could not be printed. ``state``: "offline" or "paper_out"."""
+
+    def __init__(self, message: str, state: str = "offline"):
+        super().__init__(message)
+        self.state = state
+
+
+def paper_state(reply: bytes) -> str:
+    """Meaning of the reply to DLE EOT 4: bits 5-6 paper end, bits 2-3 near end."""
+    if len(reply) < 1 or reply[0] & 0x93 != 0x12:  # fixed bits: 1 and 4 set, 0 and 7 clear
+        return "unknown"
+    if reply[0] & 0x60:
+        return "paper_out"
+    if reply[0] & 0x0C:
+        return "paper_low"
+    return "online"
+
+
+class Printer:
+    """Base class: ``send`` raw job bytes, ``status``, ``close``."""
+
+    def __init__(self, spec: PrinterSpec, width_dots: int):
+        self.spec, self.width_dots, self.native_qr = spec, width_dots, spec.native_qr
+
+    def send(self, job: bytes, name: str | None = None) -> None:
+        raise NotImplementedError
+
+    def status(self) -> str:
+        return "unknown"
+
+    def close(self) -> None:
+        pass
+
+    def print_ticket(self, t: TicketPrint) -> None:
+        self.send(ticket_job(t, self.width_dots, self.native_qr), name=job_name(t))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.spec}>"
+
+
+def _fault(what: str, exc: BaseException) -> PrinterError:
+    if isinstance(exc, ConnectionRefusedError):
+        return PrinterError(f"{what} refused the connection (is it switched on, is the port right?)")
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return PrinterError(f"{what} did not answer in time")
+    detail = " ".join(str(getattr(exc, "msg", "") or exc or type(exc).__name__).split())
+    return PrinterError(f"{what}: {detail}")
+
+
+@lru_cache(maxsize=None)
+def _escpos_classes():
+    """python-escpos classes adjusted for us, imported on first use."""
+    from escpos.exceptions import DeviceNotFoundError
+    from escpos.printer import File, Network
+
+    class TcpPrinter(Network):  # python-escpos' Network is IPv4 only
+        def open(self, raise_not_found: bool = True) -> None:
+            self.device = socket.create_connection((self.host, self.port), timeout=self.timeout)
+
+    class AppendFile(File):  # keep earlier jobs when the target is a plain file
+        def open(self, raise_not_found: bool = True) -> None:
+            try:
+                self.device = open(self.devfile, "ab")
+            except OSError as e:
+                raise DeviceNotFoundError(f"cannot open {self.devfile}: {e.strerror}") from e
+
+    return TcpPrinter, AppendFile
+
+
+class NetworkPrinter(Printer):
+    """Raw TCP (port 9100 by default); one connection per job or status query."""
+
+    def __init__(self, spec: PrinterSpec, width_dots: int):
+        super().__init__(spec, width_dots)
+        self.what = f"network printer {spec.host}:{spec.port}"
+
+    def _connect(self, timeout: float):
+        dev = _escpos_classes()[0](host=self.spec.host, port=self.spec.port, timeout=CONNECT_TIMEOUT_S)
+        dev.open()
+        dev.device.settimeout(timeout)
+        return dev
+
+    def send(self, job: bytes, name: str | None = None) -> None:
+        dev = None
+        try:
+            dev = self._connect(SEND_TIMEOUT_S)
+            dev._raw(bytes(job))
+        except Exception as e:
+            raise _fault(self.what, e) from e
+        finally:
+            if dev is not None:
+                dev.close()
+
+    def status(self) -> str:
+        try:
+            dev = self._connect(STATUS_TIMEOUT_S)
+        except OSError:
+            return "offline"
+        try:
+            dev._raw(PAPER_STATUS)
+            return paper_state(dev._read())
+        except OSError:
+            return "unknown"
+        finally:
+            dev.close()
+
+
+class _DevicePrinter(Printer):
+    """USB and serial: the python-escpos device stays open between jobs."""
+
+    what = "printer"
+
+    def __init__(self, spec: PrinterSpec, width_dots: int):
+        super().__init__(spec, width_dots)
+        self._dev = None
+
+    def _make(self):
+        raise NotImplementedError
+
+    def _after_open(self, dev) -> None:
+        pass
+
+    def _device(self):
+        if self._dev is None:
+            dev = self._make()
+            try:
+                dev.open()
+                self._after_open(dev)
+            except Exception as e:
+                raise _fault(self.what, e) from e
+            self._dev = dev
+        return self._dev
+
+    def send(self, job: bytes, name: str | None = None) -> None:
+        dev = self._device()
+        try:
+            dev._raw(bytes(job))
+        except Exception as e:
+            self.close()  # reopen on the next job: the cable may have been pulled
+            raise _fault(self.what, e) from e
+
+    def status(self) -> str:
+        try:
+            dev = self._device()
+        except PrinterError:
+            return "offline"
+        try:
+            dev._raw(PAPER_STATUS)
+            return paper_state(bytes(dev._read()))
+        except Exception:
+            return "unknown"
+
+    def close(self) -> None:
+        dev, self._dev = self._dev, None
+        if dev is not None:
+            try:
+                dev.close()
+            except Exception:
+                pass
+
+
+class UsbPrinter(_DevicePrinter):
+    def __init__(self, spec: PrinterSpec, width_dots: int):
+        super().__init__(spec, width_dots)
+        self.what = f"USB printer {spec.vendor_id:04x}:{spec.product_id:04x}"
+
+    def _make(self):
+        from escpos.printer import usb as escpos_usb
+
+        if not escpos_usb.is_usable():
+            raise PrinterError("usb printers need pyusb: pip install pyusb (and apt-get install libusb-1.0-0)")
+        return escpos_usb.Usb(self.spec.vendor_id, self.spec.product_id, timeout=int(SEND_TIMEOUT_S * 1000))
+
+    def _after_open(self, dev) -> None:
+        """python-escpos assumes endpoints 0x01/0x82; take the printer's own ones."""
+        try:
+            import usb.util
+
+            intf = dev.device.get_active_configuration()[(0, 0)]
+            for ep in intf:
+                if usb.util.endpoint_type(ep.bmAttributes) != usb.util.ENDPOINT_TYPE_BULK:
+                    continue
+                if usb.util.endpoint_direction(ep.bEndpointAddress) == usb.util.ENDPOINT_OUT:
+                    dev.out_ep = ep.bEndpointAddress
+                else:
+                    dev.in_ep = ep.bEndpointAddress
+        except Exception:
+            pass  # keep python-escpos' defaults
+
+
+class SerialPrinter(_DevicePrinter):
+    def __init__(self, spec: PrinterSpec, width_dots: int):
+        super().__init__(spec, width_dots)
+        self.what = f"serial printer {spec.device}"
+
+    def _make(self):
+        from escpos.printer import serial as escpos_serial
+
+        if not escpos_serial.is_usable():
+            raise PrinterError("serial printers need pyserial: pip install pyserial")
+        return escpos_serial.Serial(self.spec.device, baudrate=self.spec.baudrate, timeout=STATUS_TIMEOUT_S)
+
+    def _after_open(self, dev) -> None:
+        dev.device.write_timeout = SEND_TIMEOUT_S  # a stalled printer must not hang the agent
+
+
+class FilePrinter(Printer):
+    """A device file such as /dev/usb/lp0 (or a plain file, appended to)."""
+
+    def send(self, job: bytes, name: str | None = None) -> None:
+        dev = _escpos_classes()[1](self.spec.path)
+        try:
+            dev.open()
+            dev._raw(bytes(job))
+        except Exception as e:
+            raise _fault(f"printer file {self.spec.path}", e) from e
+        finally:
+            dev.close()
+
+    def status(self) -> str:
+        path = Path(self.spec.path)
+        if path.exists():
+            return "online" if os.access(path, os.W_OK) else "offline"
+        return "online" if os.access(path.parent, os.W_OK) and not str(path).startswith("/dev/") else "offline"
+
+
+class CupsQueuePrinter(Printer):
+    def __init__(self, spec: PrinterSpec, width_dots: int):
+        super().__init__(spec, width_dots)
+        self.what = f"CUPS queue {spec.queue}"
+
+    def _open(self, job_name: str):
+        from escpos.printer import cups as escpos_cups
+
+        if not escpos_cups.is_usable():
+            raise PrinterError("cups printers need pycups: pip install pycups (needs apt-get install libcups2-dev)")
+        dev = escpos_cups.CupsPrinter(self.spec.queue)
+        try:
+            dev.open(job_name=job_name)
+        except Exception as e:
+            raise _fault(self.what, e) from e
+        return dev
+
+    def send(self, job: bytes, name: str | None = None) -> None:
+        dev = self._open(name or getattr(job, "name", "") or "hangdoi-ticket")
+        try:
+            dev._raw(bytes(job))
+            dev.close()  # submits the job
+        except Exception as e:
+            raise _fault(self.what, e) from e
+
+    def status(self) -> str:
+        try:
+            dev = self._open("hangdoi-status")
+            info = dev.printers.get(self.spec.queue, {})
+        except Exception:
+            return "offline"
+        reasons = " ".join(info.get("printer-state-reasons", []))
+        if "media-empty" in reasons or "media-needed" in reasons:
+            return "paper_out"
+        if info.get("printer-state") not in (3, 4):  # idle, processing
+            return "offline"
+        return "paper_low" if "media-low" in reasons else "online"
+
+
+class PreviewPrinter(Printer):
+    """Writes each job as ``DIR/<name>.png`` (e.g. 20261122-083015-A012.png)."""
+
+    def __init__(self, spec: PrinterSpec, width_dots: int):
+        super().__init__(spec, width_dots)
+        self.directory = Path(spec.path)
+        self.last_path: Path | None = None
+
+    def send(self, job: bytes, name: str | None = None) -> None:
+        name = name or getattr(job, "name", "") or datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".") or "ticket"
+        try:
+            picture = decode_job(job, self.width_dots, draw_qr=True).image
+        except ValueError as e:
+            raise PrinterError(f"preview: the job is not printable ESC/POS: {e}") from e
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path, n = self.directory / f"{safe}.png", 1
+            while path.exists():
+                n += 1
+                path = self.directory / f"{safe}-{n}.png"
+            picture.save(path, "PNG")
+        except OSError as e:
+            raise _fault(f"preview directory {self.directory}", e) from e
+        self.last_path = path
+
+    def status(self) -> str:
+        folder = self.directory
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        return "online" if os.access(folder, os.W_OK) else "offline"
+
+
+BACKENDS = {
+    "network": NetworkPrinter,
+    "usb": UsbPrinter,
+    "serial": SerialPrinter,
+    "file": FilePrinter,
+    "cups": CupsQueuePrinter,
+    "preview": PreviewPrinter,
+}
+
+
+def open_printer(spec: PrinterSpec, width_dots: int | None = None) -> Printer:
+    """The backend for ``spec``; ``width_dots`` overrides the spec's ``width=``.
+
+    Nothing is contacted yet: faults show up in ``send`` (PrinterError) and ``status``.
+    """
+    return BACKENDS[spec.kind](spec, width_dots or spec.width_dots)
