@@ -108,3 +108,21 @@ def test_serve_refuses_a_second_server_on_the_same_database(tmp_path):
         r = hangdoi("serve", "--config", str(cfg), "--port", str(free_port()))
         assert r.returncode == 2
         assert "already running" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_serve_stops_cleanly_on_sigterm_and_logs_in_one_line_each(tmp_path):
+    import requests
+
+    from tests.live_server import LiveServer, free_port
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(MINI + '[[kiosks]]\nid = "k1"\ntoken = "kiosk-token-k1"\n', encoding="utf-8")
+    server = LiveServer(cfg, free_port()).start()
+    r = requests.post(server.url + "/api/v1/tickets", json={"service": "STP-LLTP"},
+                      headers={"Authorization": "Bearer kiosk-token-k1"})
+    assert r.status_code == 201
+    assert server.stop() == 0
+    log = server.log()
+    assert "issued A001 (STP-LLTP)" in log
+    assert "SIGTERM" in log and log.rstrip().endswith("stopped")
+    assert "WARNING" not in log and "development server" not in log and "Traceback" not in log
