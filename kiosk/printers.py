@@ -329,7 +329,9 @@ class PreviewPrinter(Printer):
             while path.exists():
                 n += 1
                 path = self.directory / f"{safe}-{n}.png"
-            picture.save(path, "PNG")
+            partial = path.with_name(f".{path.name}.part")   # written whole, then renamed: never seen half-done
+            picture.save(partial, "PNG")
+            partial.replace(path)
         except OSError as e:
             raise _fault(f"preview directory {self.directory}", e) from e
         self.last_path = path

@@ -47,4 +47,14 @@ def issue_ticket(db, ctx: RuleContext, actor: ev.Actor, service: str, priority: 
         ev.ISSUED, now, ticket=ticket_id, service=svc[0],
         data={"code": code, "priority": priority, "estimated_wait_s": view["estimated_wait_s"],
               "waiting_ahead": view["waiting_ahead"]}))
+    if actor.role == "kiosk" and actor.device:
+        _create_print_job(db, ticket_id, actor.device, now)
     return view, [event]
+
+
+def _create_print_job(db, ticket_id: int, kiosk: str, now: float) -> None:
+    """Printing (issue 4): a kiosk's ticket gets its print job in this same transaction, so a
+    committed ticket always has a durable job for the kiosk's print agent (server.printing)."""
+    from ..printing.jobs import create_job
+
+    create_job(db, ticket_id, kiosk, now)

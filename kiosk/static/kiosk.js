@@ -1,0 +1,598 @@
+/* Hàng Đợi — the entrance kiosk: agencies → services → priority → the ticket on screen while it prints.
+ *
+ * Plain ES2017, no framework, no build step. Every name from the server is inserted as text
+ * (textContent), never as HTML. The kiosk token comes from the page's own address (?token=).
+ * One ticket per choice: the buttons are locked while a request runs, and every request of one
+ * choice carries the same Idempotency-Key, so a double tap or a retry never issues two tickets.
+ */
+(function () {
+  "use strict";
+
+  var cfg = JSON.parse(document.getElementById("page-config").textContent);
+  var token = new URLSearchParams(window.location.search).get("token") || "";
+  var TAP_GUARD_MS = 600;            // taps right after a screen change belong to the previous screen
+  var OFFLINE_AFTER_MS = 2500;
+
+  var TEXT = {
+    vi: {
+      subtitle: "Lấy số thứ tự", switch_lang: "English", choose_agency: "Mời chọn cơ quan giải quyết hồ sơ",
+      back: "‹ Quay lại", choose_service: "Mời chọn dịch vụ",
+      priority_question: "Quý khách có thuộc đối tượng ưu tiên không?",
+      priority_note: "Người thuộc đối tượng ưu tiên được gọi trước. Cán bộ có thể đề nghị xuất trình giấy tờ.",
+      no_priority: "Không — lấy số thường", your_number: "Số thứ tự của quý khách",
+      people_ahead: "người đang chờ trước quý khách", estimated_wait: "thời gian chờ dự kiến",
+      scan_qr: "Quét mã QR bằng điện thoại để theo dõi lượt của quý khách", done: "Xong",
+      back_to_start: "Về màn hình đầu", closed_title: "Trung tâm đã hết giờ làm việc",
+      closed_note: "Xin cảm ơn quý khách và hẹn gặp lại.", hint: "Chạm nhẹ vào ô để chọn",
+      issuing: "Đang lấy số, xin chờ trong giây lát…", offline_title: "Ki-ốt tạm thời mất kết nối",
+      offline_text: "Ki-ốt đang tự động kết nối lại với máy chủ. Xin quý khách vui lòng chờ trong giây lát, hoặc liên hệ cán bộ hướng dẫn.",
+      services_count: "{n} dịch vụ", waiting_count: "{n} người đang chờ",
+      waiting: "Đang chờ", people: "người", wait_about: "Chờ khoảng {t}",
+      min_under: "dưới 1 phút", min: "{m} phút", hour: "{h} giờ", hour_min: "{h} giờ {m} phút",
+      elderly: "Người cao tuổi", elderly_sub: "từ đủ 60 tuổi trở lên",
+      disabled: "Người khuyết tật", disabled_sub: "",
+      pregnant: "Phụ nữ mang thai", pregnant_sub: "",
+      child: "Trẻ em", child_sub: "trẻ em dưới 6 tuổi hoặc người đi cùng",
+      veteran: "Người có công", veteran_sub: "với cách mạng",
+      priority_label: "Ưu tiên: {p}",
+      printing: "Đang in phiếu… Mời quý khách nhận phiếu ở khe bên dưới.",
+      printed: "Đã in xong. Mời quý khách nhận phiếu ở khe bên dưới.",
+      print_problem: "Máy in phiếu đang gặp sự cố. Xin quý khách ghi nhớ số thứ tự trên màn hình (hoặc quét mã QR) rồi chờ gọi số.",
+      print_slow: "Nếu không nhận được phiếu, xin quý khách ghi nhớ số thứ tự trên màn hình.",
+      printer_banner_paper_out: "Máy in phiếu đã hết giấy. Quý khách vẫn lấy số được — xin ghi nhớ số thứ tự hiện trên màn hình.",
+      printer_banner_offline: "Máy in phiếu tạm thời không hoạt động. Quý khách vẫn lấy số được — xin ghi nhớ số thứ tự hiện trên màn hình.",
+      closed_at: "Mời quý khách quay lại lúc {time}, {weekday} ngày {date}.",
+      closed_unknown: "Xin mời quý khách quay lại vào giờ làm việc.",
+      error_title: "Chưa lấy được số", error_retry: "Xin quý khách vui lòng thử lại. Nếu vẫn không được, xin liên hệ cán bộ hướng dẫn.",
+      error_service: "Dịch vụ này hiện không còn nhận hồ sơ tại ki-ốt. Xin quý khách chọn dịch vụ khác.",
+      error_device: "Ki-ốt chưa được cấp quyền lấy số. Xin liên hệ cán bộ kỹ thuật.",
+      weekdays: ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"]
+    },
+    en: {
+      subtitle: "Take a number", switch_lang: "Tiếng Việt", choose_agency: "Please choose the agency for your request",
+      back: "‹ Back", choose_service: "Please choose a service",
+      priority_question: "Are you entitled to priority?",
+      priority_note: "Priority visitors are called first. Staff may ask to see a document.",
+      no_priority: "No — regular ticket", your_number: "Your number",
+      people_ahead: "people waiting ahead of you", estimated_wait: "estimated wait",
+      scan_qr: "Scan the QR code with your phone to follow your turn", done: "Done",
+      back_to_start: "Back to start", closed_title: "The center is closed now",
+      closed_note: "Thank you, see you soon.", hint: "Touch a tile to choose",
+      issuing: "Getting your number, one moment…", offline_title: "The kiosk lost its connection",
+      offline_text: "The kiosk is reconnecting to the server by itself. Please wait a moment, or ask the staff.",
+      services_count: "{n} services", services_count_one: "1 service", waiting_count: "{n} waiting",
+      waiting: "Waiting", people: "", wait_about: "About {t}",
+      min_under: "under 1 min", min: "{m} min", hour: "{h} h", hour_min: "{h} h {m} min",
+      elderly: "Elderly", elderly_sub: "aged 60 or over",
+      disabled: "Person with a disability", disabled_sub: "",
+      pregnant: "Pregnant woman", pregnant_sub: "",
+      child: "Young child", child_sub: "under 6, or the adult with them",
+      veteran: "Person of merit", veteran_sub: "veterans and their families",
+      priority_label: "Priority: {p}",
+      printing: "Printing your ticket… Please take it from the slot below.",
+      printed: "Printed. Please take your ticket from the slot below.",
+      print_problem: "The ticket printer has a problem. Please note your number on the screen (or scan the QR code) and wait for your call.",
+      print_slow: "If no ticket comes out, please note your number on the screen.",
+      printer_banner_paper_out: "The ticket printer is out of paper. You can still take a number — please note it on the screen.",
+      printer_banner_offline: "The ticket printer is not working. You can still take a number — please note it on the screen.",
+      closed_at: "Please come back at {time} on {weekday}, {date}.",
+      closed_unknown: "Please come back during opening hours.",
+      error_title: "No number yet", error_retry: "Please try again. If it still does not work, please ask the staff.",
+      error_service: "This service no longer takes visitors at the kiosk. Please choose another one.",
+      error_device: "This kiosk may not issue numbers. Please ask the IT staff.",
+      weekdays: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+    }
+  };
+
+  var state = {
+    lang: "vi", screen: "agencies", catalog: null, agency: null, service: null, busy: false,
+    key: null, ticket: null, printer: { state: "unknown", agent: true }, printStatus: null,
+    online: true, socket: null, lastTouch: Date.now(), screenAt: 0, closedNext: null
+  };
+  var refs = { agencyMeta: {}, serviceSide: {} };
+
+  function $(id) { return document.getElementById(id); }
+  function t(key, vars) {
+    var text = TEXT[state.lang][key];
+    if (text === undefined) text = TEXT.vi[key];
+    if (vars) Object.keys(vars).forEach(function (k) { text = text.split("{" + k + "}").join(String(vars[k])); });
+    return text;
+  }
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text !== undefined && text !== null) n.textContent = String(text);
+    return n;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  function waitText(seconds) {
+    var m = Math.round(Math.max(0, seconds || 0) / 60);
+    if (m < 1) return t("min_under");
+    if (m < 60) return t("min", { m: m });
+    var h = Math.floor(m / 60); m = m % 60;
+    return m ? t("hour_min", { h: h, m: m }) : t("hour", { h: h });
+  }
+
+  // ---- screens ----------------------------------------------------------------------------
+  var SCREENS = ["agencies", "services", "priority", "ticket", "message", "closed"];
+  function show(name) {
+    SCREENS.forEach(function (s) { $("screen-" + s).classList.toggle("hidden", s !== name); });
+    state.screen = name;
+    state.screenAt = Date.now();
+    state.lastTouch = Date.now();
+    document.body.dataset.screen = name;
+    if (name === "agencies") renderAgencies();
+    if (name === "services") renderServices();
+    if (name === "priority") renderPriorities();
+    updateBanner();
+    if (typeof tick === "function" && $("clock").textContent) tick();
+  }
+
+  function home() {
+    state.agency = null; state.service = null; state.key = null; state.ticket = null;
+    if (state.closedNext !== null) { show("closed"); return; }
+    show("agencies");
+  }
+
+  function guardTap() {
+    return state.busy || Date.now() - state.screenAt < TAP_GUARD_MS;
+  }
+
+  // ---- catalog ----------------------------------------------------------------------------
+  function fetchJson(url, options) {
+    options = options || {};
+    var ctrl = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, options.timeout || 8000) : null;
+    options.signal = ctrl ? ctrl.signal : undefined;
+    options.cache = "no-store";
+    return fetch(url, options).then(function (r) {
+      if (timer) clearTimeout(timer);
+      return r.json().then(function (body) { return { status: r.status, body: body }; },
+                           function () { return { status: r.status, body: null }; });
+    }, function (err) { if (timer) clearTimeout(timer); throw err; });
+  }
+
+  var catalogTimer = null;
+  function loadCatalog() {
+    clearTimeout(catalogTimer);
+    return fetchJson("/api/v1/catalog").then(function (res) {
+      if (res.status !== 200 || !res.body) throw new Error("catalog " + res.status);
+      setOnline(true);
+      state.catalog = res.body;
+      var center = res.body.center || {};
+      if (center.is_open === false) {
+        setClosed(center.next_opening || "");
+        catalogTimer = setTimeout(loadCatalog, 30000);
+      } else {
+        var wasClosed = state.closedNext !== null;
+        state.closedNext = null;
+        if (wasClosed || state.screen === "closed") home();
+        else if (state.screen === "agencies") renderAgencies();
+        else if (state.screen === "services") renderServices();
+        catalogTimer = setTimeout(loadCatalog, 120000);
+      }
+    }).catch(function () {
+      setOnline(false, true);
+      catalogTimer = setTimeout(loadCatalog, 3000);
+    });
+  }
+
+  function serviceByCode(code) {
+    var found = null;
+    (state.catalog ? state.catalog.agencies : []).forEach(function (a) {
+      a.services.forEach(function (s) { if (s.code === code) found = s; });
+    });
+    return found;
+  }
+
+  function agencyWaiting(a) {
+    return a.services.reduce(function (sum, s) { return sum + (s.waiting || 0); }, 0);
+  }
+
+  // ---- agencies ---------------------------------------------------------------------------
+  function renderAgencies() {
+    var box = $("agencies");
+    clear(box);
+    refs.agencyMeta = {};
+    if (!state.catalog) return;
+    var agencies = state.catalog.agencies.filter(function (a) { return a.services.length > 0; });
+    var n = agencies.length;
+    var cols = n <= 6 ? 1 : (n <= 26 ? 2 : 3);
+    var rows = Math.max(1, Math.ceil(n / cols));
+    box.style.gridTemplateColumns = "repeat(" + cols + ", minmax(0, 1fr))";
+    box.style.gridTemplateRows = "repeat(" + rows + ", minmax(0, 1fr))";
+    agencies.forEach(function (a) {
+      var tile = el("button", "tile");
+      tile.type = "button";
+      tile.dataset.agency = a.code;
+      tile.appendChild(el("span", "tile-name", a.name));
+      var meta = el("span", "tile-meta", agencyMetaText(a));
+      tile.appendChild(meta);
+      refs.agencyMeta[a.code] = meta;
+      tile.addEventListener("click", function () {
+        if (guardTap()) return;
+        state.agency = a;
+        show("services");
+      });
+      box.appendChild(tile);
+    });
+    fitText(box, ".tile", "--tile-font", 0.34, 48);
+  }
+
+  function agencyMetaText(a) {
+    var w = agencyWaiting(a);
+    var n = a.services.length;
+    var services = n === 1 && TEXT[state.lang].services_count_one ? t("services_count_one") : t("services_count", { n: n });
+    return services + " · " + t("waiting_count", { n: w });
+  }
+
+  /* Largest font (px) at which every item's content fits its box, at most ratio × item height. */
+  function fitText(container, selector, variable, ratio, maxPx) {
+    var items = container.querySelectorAll(selector);
+    if (!items.length) return;
+    var size = Math.min(maxPx, Math.floor(items[0].clientHeight * ratio));
+    var minPx = 14;
+    container.style.setProperty(variable, size + "px");
+    var overflow = function () {
+      for (var i = 0; i < items.length; i++) {
+        if (items[i].scrollHeight > items[i].clientHeight + 1 || items[i].scrollWidth > items[i].clientWidth + 1) return true;
+      }
+      return false;
+    };
+    while (size > minPx && overflow()) {
+      size -= 1;
+      container.style.setProperty(variable, size + "px");
+    }
+  }
+
+  // ---- services ---------------------------------------------------------------------------
+  function renderServices() {
+    var box = $("services");
+    clear(box);
+    refs.serviceSide = {};
+    var a = state.agency;
+    if (!a) return;
+    // the latest counts, from the newest catalog
+    (state.catalog ? state.catalog.agencies : []).forEach(function (fresh) { if (fresh.code === a.code) a = state.agency = fresh; });
+    $("agency-title").textContent = a.name;
+    a.services.forEach(function (s) {
+      var b = el("button", "service");
+      b.type = "button";
+      b.dataset.service = s.code;
+      b.appendChild(el("span", "service-name", s.name));
+      var side = el("span", "service-side");
+      fillServiceSide(side, s);
+      b.appendChild(side);
+      refs.serviceSide[s.code] = side;
+      b.addEventListener("click", function () {
+        if (guardTap()) return;
+        state.service = s;
+        state.key = newKey();
+        show("priority");
+      });
+      box.appendChild(b);
+    });
+    var rows = Math.max(4, a.services.length);
+    box.style.gridAutoRows = "minmax(0, " + Math.min(15, 70 / rows) + "vh)";
+    fitText(box, ".service", "--service-font", 0.28, 52);
+  }
+
+  function fillServiceSide(side, s) {
+    clear(side);
+    var line1 = el("div");
+    line1.appendChild(document.createTextNode(t("waiting") + ": "));
+    line1.appendChild(el("b", null, s.waiting));
+    if (t("people")) line1.appendChild(document.createTextNode(" " + t("people")));
+    side.appendChild(line1);
+    side.appendChild(el("div", null, t("wait_about", { t: waitText(s.estimated_wait_s) })));
+  }
+
+  // ---- priority ---------------------------------------------------------------------------
+  function renderPriorities() {
+    var box = $("priorities");
+    clear(box);
+    $("service-title").textContent = state.service ? state.service.name : "";
+    (cfg.priorities || []).forEach(function (p) {
+      var b = el("button", "choice");
+      b.type = "button";
+      b.dataset.priority = p;
+      b.appendChild(el("span", null, t(p)));
+      if (t(p + "_sub")) b.appendChild(el("span", "choice-sub", t(p + "_sub")));
+      b.addEventListener("click", function () { if (!guardTap()) issue(p); });
+      box.appendChild(b);
+    });
+  }
+
+  // ---- issuing ----------------------------------------------------------------------------
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function setBusy(busy) {
+    state.busy = busy;
+    document.body.classList.toggle("busy-all", busy);
+    clearTimeout(setBusy.timer);
+    if (busy) setBusy.timer = setTimeout(function () { $("busy").classList.remove("hidden"); }, 300);
+    else $("busy").classList.add("hidden");
+  }
+
+  function issue(priority) {
+    if (state.busy || !state.service) return;
+    setBusy(true);
+    var key = state.key || (state.key = newKey());
+    var body = JSON.stringify({ service: state.service.code, priority: priority || null });
+    var attempt = function (n) {
+      fetchJson("/api/v1/tickets", {
+        method: "POST", body: body, timeout: 10000,
+        headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token, "Idempotency-Key": key }
+      }).then(function (res) {
+        setOnline(true);
+        if (res.status === 201 && res.body && res.body.ticket) {
+          setBusy(false);
+          showTicket(res.body.ticket);
+          return;
+        }
+        if (res.status === 409 && res.body && res.body.error && res.body.error.code === "request_in_progress" && n < 3) {
+          setTimeout(function () { attempt(n + 1); }, 500);
+          return;
+        }
+        setBusy(false);
+        issueFailed(res);
+      }, function () {
+        if (n < 3) { setTimeout(function () { attempt(n + 1); }, 700 * (n + 1)); return; }
+        setBusy(false);
+        setOnline(false, true);
+        message(t("error_title"), t("error_retry"));
+      });
+    };
+    attempt(0);
+  }
+
+  function issueFailed(res) {
+    var code = res.body && res.body.error ? res.body.error.code : "";
+    state.key = null;
+    if (code === "center_closed") {
+      var details = res.body.error.details || [];
+      var next = "";
+      details.forEach(function (d) { if (d.field === "next_opening") next = d.message; });
+      setClosed(next);
+      return;
+    }
+    if (code === "unknown_service") { loadCatalog(); message(t("error_title"), t("error_service")); return; }
+    if (res.status === 401 || res.status === 403) { message(t("error_title"), t("error_device")); return; }
+    message(t("error_title"), t("error_retry"));
+  }
+
+  function message(title, text) {
+    $("message-title").textContent = title;
+    $("message-text").textContent = text;
+    show("message");
+  }
+
+  // ---- the ticket -------------------------------------------------------------------------
+  function showTicket(ticket) {
+    state.ticket = ticket;
+    state.key = null;
+    state.printStatus = null;
+    $("ticket-code").textContent = ticket.code;
+    $("ticket-service").textContent = ticket.service_name || ticket.service;
+    $("ticket-agency").textContent = ticket.agency_name || "";
+    var pr = $("ticket-priority");
+    pr.classList.toggle("hidden", !ticket.priority);
+    pr.textContent = ticket.priority ? t("priority_label", { p: t(ticket.priority) }) : "";
+    $("ticket-ahead").textContent = String(ticket.waiting_ahead);
+    $("ticket-wait").textContent = waitText(ticket.estimated_wait_s);
+    var img = $("ticket-qr");
+    img.removeAttribute("src");
+    loadQr(ticket.id, img);
+    show("ticket");
+    fitCode();
+    renderPrintStatus();
+    clearTimeout(showTicket.slow);
+    showTicket.slow = setTimeout(function () {
+      if (state.ticket === ticket && !state.printStatus) { state.printStatus = "slow"; renderPrintStatus(); }
+    }, 12000);
+  }
+
+  /* The code as large as the card allows: at most 13% of the screen's height, never wider than the card. */
+  function fitCode() {
+    var code = $("ticket-code");
+    var card = code.parentNode;
+    var size = Math.floor(window.innerHeight * 0.13);
+    var room = card.clientWidth - 2 * parseFloat(getComputedStyle(card).paddingLeft || "0");
+    card.style.setProperty("--code-font", size + "px");
+    while (size > 40 && code.scrollWidth > room) {
+      size = Math.floor(size * 0.95);
+      card.style.setProperty("--code-font", size + "px");
+    }
+  }
+
+  function loadQr(id, img) {
+    fetch("/api/v1/tickets/" + encodeURIComponent(id) + "/qr.png", {
+      headers: { "Authorization": "Bearer " + token }, cache: "no-store"
+    }).then(function (r) {
+      if (!r.ok) throw new Error("qr " + r.status);
+      return r.blob();
+    }).then(function (blob) {
+      var reader = new FileReader();
+      reader.onload = function () { if (state.ticket && state.ticket.id === id) img.src = reader.result; };
+      reader.readAsDataURL(blob);
+    }).catch(function () { /* the code on screen is what matters */ });
+  }
+
+  function printerBad() {
+    return state.printer.state === "offline" || state.printer.state === "paper_out";
+  }
+
+  function renderPrintStatus() {
+    var box = $("print-status");
+    var s = state.printStatus;
+    var warn = s === "failed" || s === "expired" || (s !== "printed" && printerBad());
+    var text = s === "printed" ? t("printed") : warn ? t("print_problem") : s === "slow" ? t("print_slow") : t("printing");
+    box.textContent = text;
+    box.classList.toggle("warn", warn || s === "slow");
+  }
+
+  // ---- printer banner ---------------------------------------------------------------------
+  function updateBanner() {
+    var banner = $("printer-banner");
+    var bad = printerBad() && state.screen !== "closed";
+    banner.classList.toggle("hidden", !bad);
+    if (bad) banner.textContent = t(state.printer.state === "paper_out" ? "printer_banner_paper_out" : "printer_banner_offline");
+  }
+
+  function setPrinter(p) {
+    if (!p || typeof p.state !== "string") return;
+    state.printer = p;
+    document.body.dataset.printer = p.state;
+    updateBanner();
+    if (state.screen === "ticket") renderPrintStatus();
+  }
+
+  // ---- closed -----------------------------------------------------------------------------
+  function setClosed(nextIso) {
+    state.closedNext = nextIso || "";
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(nextIso || "");
+    var text = t("closed_unknown");
+    if (m) {
+      var weekday = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCDay();
+      text = t("closed_at", { time: m[4] + ":" + m[5], weekday: t("weekdays")[weekday], date: m[3] + "/" + m[2] + "/" + m[1] });
+    }
+    $("closed-text").textContent = text;
+    if (state.screen !== "ticket") show("closed");
+    clearTimeout(catalogTimer);
+    catalogTimer = setTimeout(loadCatalog, 30000);
+  }
+
+  // ---- connection -------------------------------------------------------------------------
+  var offlineTimer = null;
+  function setOnline(online, now) {
+    clearTimeout(offlineTimer);
+    if (online) {
+      state.online = true;
+      $("offline").classList.add("hidden");
+      return;
+    }
+    var go = function () { state.online = false; $("offline").classList.remove("hidden"); };
+    if (now) go(); else offlineTimer = setTimeout(go, OFFLINE_AFTER_MS);
+  }
+
+  function connectSocket() {
+    if (typeof window.io !== "function") {     // no realtime: poll the catalog instead
+      setInterval(loadCatalog, 10000);
+      return;
+    }
+    var socket = window.io({ path: cfg.socket_path || "/socket.io", auth: { token: token },
+                             reconnectionDelay: 1000, reconnectionDelayMax: 5000 });
+    state.socket = socket;
+    socket.on("connect", function () {
+      setOnline(true);
+      socket.emit("kiosk_status");
+      loadCatalog();
+    });
+    socket.on("disconnect", function () { setOnline(false); });
+    socket.on("connect_error", function () { setOnline(false); });
+    socket.on("printer_state", setPrinter);
+    socket.on("print_status", function (p) {
+      if (!p || !state.ticket || p.ticket !== state.ticket.id) return;
+      state.printStatus = p.status;
+      renderPrintStatus();
+    });
+    socket.on("queues", function (q) {
+      if (!q || !state.catalog) return;
+      (q.services || []).forEach(function (fresh) {
+        var s = serviceByCode(fresh.code);
+        if (!s) return;
+        s.waiting = fresh.waiting;
+        s.estimated_wait_s = fresh.estimated_wait_s;
+        if (refs.serviceSide[s.code]) fillServiceSide(refs.serviceSide[s.code], s);
+      });
+      state.catalog.agencies.forEach(function (a) {
+        if (refs.agencyMeta[a.code]) refs.agencyMeta[a.code].textContent = agencyMetaText(a);
+      });
+    });
+  }
+
+  // ---- language, clock, idle --------------------------------------------------------------
+  function applyLang() {
+    document.documentElement.lang = state.lang;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (n) {
+      n.textContent = t(n.getAttribute("data-i18n"));
+    });
+    if (state.screen === "agencies") renderAgencies();
+    if (state.screen === "services") renderServices();
+    if (state.screen === "priority") renderPriorities();
+    if (state.screen === "ticket" && state.ticket) {
+      $("ticket-wait").textContent = waitText(state.ticket.estimated_wait_s);
+      var pr = $("ticket-priority");
+      if (state.ticket.priority) pr.textContent = t("priority_label", { p: t(state.ticket.priority) });
+      renderPrintStatus();
+    }
+    if (state.screen === "closed") setClosed(state.closedNext);
+    updateBanner();
+    tick();
+  }
+
+  var clockFormat = null;
+  function tick() {
+    try {
+      clockFormat = clockFormat || new Intl.DateTimeFormat("vi-VN", {
+        timeZone: cfg.center.timezone || undefined, hour: "2-digit", minute: "2-digit",
+        day: "2-digit", month: "2-digit", year: "numeric", hour12: false });
+      var parts = {};
+      clockFormat.formatToParts(new Date()).forEach(function (p) { parts[p.type] = p.value; });
+      $("clock").textContent = parts.hour + ":" + parts.minute + "  " + parts.day + "/" + parts.month + "/" + parts.year;
+    } catch (e) {
+      var d = new Date();
+      $("clock").textContent = ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    }
+    var idle = Date.now() - state.lastTouch;
+    if (state.screen === "ticket") {
+      var left = Math.max(0, Math.ceil((cfg.ticket_screen_s * 1000 - idle) / 1000));
+      $("done-count").textContent = "(" + left + ")";
+      if (left <= 0) home();
+    } else if (state.screen !== "agencies" && state.screen !== "closed" && idle > cfg.idle_s * 1000) {
+      home();
+    }
+  }
+
+  function init() {
+    ["contextmenu", "selectstart", "dragstart", "gesturestart"].forEach(function (name) {
+      document.addEventListener(name, function (e) { e.preventDefault(); });
+    });
+    document.addEventListener("pointerdown", function () { state.lastTouch = Date.now(); }, true);
+    document.addEventListener("keydown", function (e) {   // no way out through a keyboard either
+      if (e.ctrlKey || e.altKey || e.metaKey || /^F\d+$/.test(e.key)) e.preventDefault();
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-action=back]"), function (b) {
+      b.addEventListener("click", function () {
+        if (guardTap()) return;
+        if (state.screen === "priority") show("services"); else home();
+      });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-action=home]"), function (b) {
+      b.addEventListener("click", function () { if (!guardTap()) home(); });
+    });
+    $("no-priority").addEventListener("click", function () { if (!guardTap()) issue(null); });
+    $("done").addEventListener("click", function () { if (!guardTap()) home(); });
+    $("lang").addEventListener("click", function () {
+      state.lang = state.lang === "vi" ? "en" : "vi";
+      applyLang();
+    });
+    window.addEventListener("resize", function () {
+      if (state.screen === "agencies") renderAgencies();
+      if (state.screen === "services") renderServices();
+    });
+    setInterval(tick, 1000);
+    tick();
+    show("agencies");
+    state.screenAt = 0;                 // the first screen has no earlier tap to swallow
+    loadCatalog();
+    connectSocket();
+  }
+
+  init();
+}());

@@ -1,0 +1,134 @@
+"""Print jobs and device states over a sqlite-utils connection (call inside ``storage.write()``
+for the functions that change rows)."""
+from __future__ import annotations
+
+from typing import Any
+
+OPEN = ("pending", "sent")
+PRINTER_STATES = ("online", "paper_low", "paper_out", "offline", "unknown")
+MAX_DETAIL = 200
+
+PRIORITY_LABELS = {
+    "elderly": "Người cao tuổi",
+    "disabled": "Người khuyết tật",
+    "pregnant": "Phụ nữ mang thai",
+    "child": "Trẻ em",
+    "veteran": "Người có công",
+}
+
+
+def priority_label(priority: str | None) -> str | None:
+    """The line printed under the code of a priority ticket: ``Ưu tiên: Người cao tuổi``."""
+    if not priority:
+        return None
+    return f"Ưu tiên: {PRIORITY_LABELS.get(priority, priority)}"
+
+
+def create_job(db, ticket_id: int, kiosk: str, now: float) -> int:
+    """The print job of a kiosk's ticket (one per ticket)."""
+    return db.execute(
+        "INSERT INTO print_jobs (ticket, kiosk, created_at, status) VALUES (?, ?, ?, 'pending') "
+        "ON CONFLICT (ticket) DO UPDATE SET kiosk = kiosk RETURNING id", [ticket_id, kiosk, now]).fetchone()[0]
+
+
+def _rows(cur) -> list[dict]:
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def job_row(db, job_id: int) -> dict | None:
+    rows = _rows(db.execute("SELECT * FROM print_jobs WHERE id = ?", [job_id]))
+    return rows[0] if rows else None
+
+
+def job_for_ticket(db, ticket_id: int) -> dict | None:
+    rows = _rows(db.execute("SELECT * FROM print_jobs WHERE ticket = ?", [ticket_id]))
+    return rows[0] if rows else None
+
+
+def expire_old(db, now: float, max_delay_s: float, kiosk: str | None = None) -> list[dict]:
+    """Mark open jobs older than ``max_delay_s`` expired (they are never printed late); return them."""
+    cur = db.execute(
+        "UPDATE print_jobs SET status = 'expired', done_at = ?, error = 'not printed within the time limit' "
+        "WHERE status IN ('pending', 'sent') AND created_at < ? AND (? IS NULL OR kiosk = ?) "
+        "RETURNING id, ticket, kiosk", [now, now - max_delay_s, kiosk, kiosk])
+    return _rows(cur)
+
+
+def open_jobs(db, kiosk: str, now: float, max_delay_s: float) -> list[dict]:
+    """Every job of ``kiosk`` still to print, oldest first, after expiring the ones too old."""
+    expire_old(db, now, max_delay_s, kiosk)
+    return _rows(db.execute(
+        "SELECT * FROM print_jobs WHERE kiosk = ? AND status IN ('pending', 'sent') ORDER BY id", [kiosk]))
+
+
+def mark_sent(db, job_id: int, now: float) -> None:
+    """The job was handed to an agent (it may already have answered: that answer stays)."""
+    db.execute(
+        "UPDATE print_jobs SET attempts = attempts + 1, sent_at = ?, "
+        "status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END WHERE id = ?", [now, job_id])
+
+
+def acknowledge(db, job_id: int, kiosk: str, ok: bool, error: str | None, now: float) -> dict | None:
+    """Record an agent's answer. Returns the job after it, or None when the job is not this kiosk's.
+
+    ``ok``: printed (even if the server had meanwhile given up on it: the paper is out, that is
+    the truth). Not ok: ``failed`` with the error, or ``expired`` when the agent found the job too
+    old to print. A job already printed stays printed (a repeated answer changes nothing).
+    """
+    job = job_row(db, job_id)
+    if job is None or job["kiosk"] != kiosk:
+        return None
+    if ok:
+        if job["status"] != "printed":
+            db.execute("UPDATE print_jobs SET status = 'printed', done_at = ?, error = NULL WHERE id = ?",
+                       [now, job_id])
+    elif job["status"] in OPEN:
+        status = "expired" if error == "expired" else "failed"
+        db.execute("UPDATE print_jobs SET status = ?, done_at = ?, error = ? WHERE id = ?",
+                   [status, now, (error or "failed")[:MAX_DETAIL], job_id])
+    return job_row(db, job_id)
+
+
+def set_device_state(db, device: str, state: str, detail: str | None, now: float) -> bool:
+    """Store a device's state; True when it changed (``updated_at`` = since when it is so)."""
+    if state not in PRINTER_STATES:
+        raise ValueError(f"unknown printer state {state!r}")
+    detail = (detail or "")[:MAX_DETAIL] or None
+    row = db.execute("SELECT state, detail FROM device_states WHERE device = ?", [device]).fetchone()
+    if row is not None and row[0] == state and row[1] == detail:
+        return False
+    if row is not None and row[0] == state:  # same state, new wording: keep "since"
+        db.execute("UPDATE device_states SET detail = ? WHERE device = ?", [detail, device])
+        return True
+    db.execute("INSERT INTO device_states (device, state, detail, updated_at) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (device) DO UPDATE SET state = excluded.state, detail = excluded.detail, "
+               "updated_at = excluded.updated_at", [device, state, detail, now])
+    return True
+
+
+def device_state(db, device: str) -> dict | None:
+    rows = _rows(db.execute("SELECT device, state, detail, updated_at FROM device_states WHERE device = ?", [device]))
+    return rows[0] if rows else None
+
+
+def job_payload(db, ctx, center_name: str, job: dict, now: float, max_delay_s: float) -> dict[str, Any] | None:
+    """What the agent needs to print a job: the ticket (contract shape) and the ticket's other lines."""
+    from ..rules.views import ticket_row, ticket_view
+
+    row = ticket_row(db, job["ticket"])
+    if row is None:
+        return None
+    ticket = ticket_view(db, ctx, row)
+    if row["status"] != "waiting":           # printed late or after a call: print what it was at issue
+        ticket["waiting_ahead"] = 0
+    if row.get("issue_estimate_s") is not None:
+        ticket["estimated_wait_s"] = row["issue_estimate_s"]
+    return {
+        "job_id": job["id"],
+        "ticket": ticket,
+        "center_name": center_name,
+        "priority_label": priority_label(ticket["priority"]),
+        "attempt": job["attempts"] + 1,
+        "expires_in_s": max(0.0, round(job["created_at"] + max_delay_s - now, 3)),
+    }
