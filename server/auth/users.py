@@ -83,3 +83,53 @@ def get_user(storage: Storage, user_id: int) -> User | None:
     with storage.read() as db:
         row = db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]).fetchone()
     return _user(row) if row else None
+
+
+# ---- administration (the admin page; issue 5) -------------------------------------------------
+def list_users(storage: Storage) -> list[User]:
+    with storage.read() as db:
+        return [_user(r) for r in db.execute(f"SELECT {USER_COLUMNS} FROM users ORDER BY username")]
+
+
+def _change(storage: Storage, user_id: int, sql: str, params: list, *, revoke: bool) -> User:
+    """Apply one change to a user; ``revoke`` bumps ``token_version`` so his access tokens die."""
+    with storage.write() as db:
+        if db.execute("SELECT 1 FROM users WHERE id = ?", [user_id]).fetchone() is None:
+            raise UserError(f"there is no user {user_id}")
+        db.execute(f"UPDATE users SET {sql}{', token_version = token_version + 1' if revoke else ''} WHERE id = ?",
+                   [*params, user_id])
+        return _user(db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]).fetchone())
+
+
+def set_active(storage: Storage, user_id: int, active: bool) -> User:
+    """Disable (tokens revoked at once) or enable a user. The last active admin cannot be disabled."""
+    if not active:
+        with storage.read() as db:
+            row = db.execute("SELECT role, active FROM users WHERE id = ?", [user_id]).fetchone()
+            admins = db.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1").fetchone()[0]
+        if row is not None and row[0] == "admin" and row[1] and admins <= 1:
+            raise UserError("this is the last active admin; make another admin before disabling this one")
+    return _change(storage, user_id, "active = ?", [int(active)], revoke=not active)
+
+
+def reset_password(storage: Storage, user_id: int, password: str) -> User:
+    """A new password (same rules as ``user add``); the user's tokens are revoked."""
+    if not password:
+        raise UserError("the password is empty")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    return _change(storage, user_id, "password_hash = ?", [hash_password(password)], revoke=True)
+
+
+def set_agency(storage: Storage, user_id: int, agency: str | None) -> User:
+    """Bind a user to an agency (an officer needs one; supervisors and admins may have none)."""
+    agency = agency.strip().upper() if agency else None
+    with storage.read() as db:
+        row = db.execute("SELECT role FROM users WHERE id = ?", [user_id]).fetchone()
+        if row is None:
+            raise UserError(f"there is no user {user_id}")
+        if agency and db.execute("SELECT 1 FROM agencies WHERE code = ? AND active = 1", [agency]).fetchone() is None:
+            raise UserError(f"unknown agency {agency!r}")
+    if row[0] == "officer" and not agency:
+        raise UserError("an officer needs an agency (the agency whose desks he works at)")
+    return _change(storage, user_id, "agency = ?", [agency], revoke=False)

@@ -20,6 +20,11 @@ PAUSED = "paused"
 RESUMED = "resumed"
 DESK_OPENED = "desk_opened"
 DESK_CLOSED = "desk_closed"
+# supervision (issue 5): ratings, the end-of-day close and the supervisor's actions on tickets
+RATED = "rated"
+CLOSED_END_OF_DAY = "closed_end_of_day"
+CANCELLED = "cancelled"
+REACTIVATED = "reactivated"
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..storage import Storage
-from . import desks, tickets
+from . import desks, end_of_day, ratings, supervision, tickets
 from .context import RuleContext
 from .errors import NotFound
-from .events import Actor, Event
+from .events import SYSTEM, Actor, Event
 from .views import desk_view, queues_view, ticket_row, ticket_view
 
 
@@ -96,3 +96,22 @@ class QueueService:
     def queues(self) -> list[dict]:
         with self.storage.read() as db:
             return queues_view(db, self.ctx)
+
+    # --- supervision (issue 5): ratings, end of day, a supervisor's actions on tickets ----
+    def rate(self, actor: Actor, ticket_id: int, score: int, comment: str | None, source: str) -> Outcome:
+        return self._write(ratings.rate, actor, ticket_id, score, comment, source)
+
+    def close_earlier_days(self, actor: Actor = SYSTEM) -> Outcome:
+        return self._write(end_of_day.close_earlier_days, actor)
+
+    def call_ticket(self, actor: Actor, ticket_id: int, desk: int) -> Outcome:
+        return self._write(supervision.call_ticket, actor, ticket_id, desk)
+
+    def reactivate(self, actor: Actor, ticket_id: int) -> Outcome:
+        return self._write(supervision.reactivate, actor, ticket_id)
+
+    def cancel(self, actor: Actor, ticket_id: int, reason: str | None = None) -> Outcome:
+        return self._write(supervision.cancel, actor, ticket_id, reason)
+
+    def move(self, actor: Actor, ticket_id: int, service: str) -> Outcome:
+        return self._write(supervision.move, actor, ticket_id, service)

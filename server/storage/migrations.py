@@ -166,9 +166,30 @@ CREATE TABLE device_states (
 CREATE INDEX tickets_day_status ON tickets(day, status);
 """
 
+V3_FIRST_CALL = """
+ALTER TABLE tickets ADD COLUMN first_called_at REAL;
+ALTER TABLE tickets ADD COLUMN first_service TEXT;
+UPDATE tickets SET
+    first_called_at = (SELECT min(at) FROM events e WHERE e.ticket = tickets.id AND e.type = 'called'),
+    first_service = (SELECT service FROM events e WHERE e.ticket = tickets.id AND e.type = 'called'
+                     ORDER BY e.at, e.id LIMIT 1);
+CREATE TRIGGER events_first_call AFTER INSERT ON events
+WHEN NEW.type = 'called' AND NEW.ticket IS NOT NULL
+BEGIN
+    UPDATE tickets SET first_called_at = NEW.at, first_service = NEW.service
+    WHERE id = NEW.ticket AND first_called_at IS NULL;
+END;
+"""
+# v3 (reports, issue 5): a ticket's first call, kept by the database itself from the event log.
+# A wait is issue → first call, but ``called_at`` is the latest call (a transfer or a reactivated
+# no-show is called again), so the reports took the first ``called`` event of every ticket: a
+# GROUP BY over the period's events, half the time of a 90-day summary. The trigger writes it
+# in the same transaction as the event, so it can never disagree with the log.
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_SCHEMA),
     Migration(2, "satisfaction ratings, durable print jobs, device states", V2_RATINGS_PRINTING),
+    Migration(3, "first call of each ticket, kept from the event log (reports)", V3_FIRST_CALL),
 )
 
 

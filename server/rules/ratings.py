@@ -1,0 +1,48 @@
+"""Satisfaction ratings (đánh giá mức độ hài lòng): one per finished ticket, stored with the
+ticket, the desk that served it and the officer who did.
+
+Who may rate (staff, that desk's display, the visitor's phone with the ticket's secret) is the
+web layer's business; here a rating is only refused for what the ticket is: not done yet, or
+already rated. The rating is filed under the ticket's own day, so a report over a day counts
+the ratings of that day's tickets even when a phone rates after midnight.
+"""
+from __future__ import annotations
+
+from . import events as ev
+from .context import RuleContext
+from .errors import Conflict, Invalid, NotFound
+
+SCORES = range(1, 6)
+SOURCES = ("desk_display", "phone", "staff")
+MAX_COMMENT = 500
+
+#: the five faces, from "very dissatisfied" to "very satisfied" (the wording Vietnamese centers use)
+SCORE_LABELS = {1: "Rất không hài lòng", 2: "Không hài lòng", 3: "Bình thường", 4: "Hài lòng", 5: "Rất hài lòng"}
+
+
+def rate(db, ctx: RuleContext, actor: ev.Actor, ticket_id: int, score: int, comment: str | None, source: str):
+    """Store the rating of a finished ticket; returns (the rating, events)."""
+    if isinstance(score, bool) or not isinstance(score, int) or score not in SCORES:
+        raise Invalid("invalid_score", "the score must be a whole number from 1 (very dissatisfied) to 5 (very satisfied)")
+    if source not in SOURCES:
+        raise Invalid("invalid_source", f"unknown rating source {source!r}")
+    comment = (comment or "").strip() or None
+    if comment is not None and len(comment) > MAX_COMMENT:
+        raise Invalid("invalid_comment", f"the comment may have at most {MAX_COMMENT} characters")
+    row = db.execute("SELECT id, code, status, desk, officer, service, day FROM tickets WHERE id = ?",
+                     [ticket_id]).fetchone()
+    if row is None:
+        raise NotFound("unknown_ticket", f"there is no ticket {ticket_id}")
+    tid, code, status, desk, officer, service, day = row
+    if status != "done":
+        raise Conflict("not_done", f"ticket {code} is {status}; only a finished ticket can be rated")
+    if db.execute("SELECT 1 FROM ratings WHERE ticket = ?", [tid]).fetchone():
+        raise Conflict("already_rated", f"ticket {code} has already been rated")
+    now = ctx.clock.now()
+    db.execute("INSERT INTO ratings (ticket, score, comment, desk, officer, source, at, day) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [tid, score, comment, desk, officer, source, now, day])
+    event = ev.record(db, day, actor, ev.Event(ev.RATED, now, ticket=tid, desk=desk, service=service,
+                                               data={"code": code, "score": score, "source": source}))
+    rating = {"ticket": tid, "code": code, "score": score, "label": SCORE_LABELS[score], "comment": comment,
+              "desk": desk, "source": source, "rated_at": ctx.clock.iso(now)}
+    return rating, [event]
