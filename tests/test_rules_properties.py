@@ -77,6 +77,21 @@ class QueueMachine(RuleBasedStateMachine):
     def time_passes(self, minutes):
         self.clock.advance(minutes=minutes)
 
+    @rule()
+    def end_of_day_close(self):
+        self.service.close_earlier_days()
+
+    @rule(pick=st.integers(min_value=0, max_value=10 ** 6),
+          action=st.sampled_from(["cancel", "reactivate", "move", "call_ticket"]),
+          service=st.sampled_from(SERVICES), desk=st.sampled_from(DESKS))
+    def supervisor_acts_on_a_ticket(self, pick, action, service, desk):
+        if not self.issued:
+            return
+        ticket_id = self.issued[pick % len(self.issued)]["id"]
+        args = {"cancel": (ticket_id, "thử"), "reactivate": (ticket_id,), "move": (ticket_id, service),
+                "call_ticket": (ticket_id, desk)}[action]
+        self._try(getattr(self.service, action), *args)
+
     @invariant()
     def a_ticket_is_at_one_desk_at_most_and_desks_hold_only_called_or_serving(self):
         with self.storage.read() as db:

@@ -17,6 +17,11 @@ class ReplayedState:
     desks: dict[int, dict] = field(default_factory=dict)        # number -> {state, current}
 
 
+def _free(desk: dict | None, ticket: int) -> None:
+    if desk is not None and desk["current"] == ticket:
+        desk["current"] = None
+
+
 def replay(db) -> ReplayedState:
     state = ReplayedState()
     rows = db.execute("SELECT type, ticket, desk, service, data FROM events ORDER BY id").fetchall()
@@ -31,17 +36,19 @@ def replay(db) -> ReplayedState:
             d["current"] = ticket
         elif type_ == ev.STARTED:
             t["status"] = "serving"
-        elif type_ in (ev.FINISHED, ev.NO_SHOW):
-            t["status"] = "done" if type_ == ev.FINISHED else "no_show"
-            if d is not None and d["current"] == ticket:
-                d["current"] = None
-        elif type_ == ev.TRANSFERRED:
+        elif type_ in (ev.FINISHED, ev.NO_SHOW, ev.CANCELLED, ev.CLOSED_END_OF_DAY):
+            t["status"] = {ev.FINISHED: "done", ev.NO_SHOW: "no_show"}.get(type_, "cancelled")
+            _free(d, ticket)
+        elif type_ == ev.TRANSFERRED:                    # from a desk, or a supervisor's move of a waiting ticket
             t.update(status="waiting", service=data["to_service"], desk=None)
-            d["current"] = None
+            _free(d, ticket)
+        elif type_ == ev.REACTIVATED:
+            t.update(status="waiting", desk=None)
         elif type_ == ev.PAUSED:
             d["state"] = "paused"
         elif type_ in (ev.RESUMED, ev.DESK_OPENED):
             d["state"] = "open"
         elif type_ == ev.DESK_CLOSED:
-            d["state"] = "closed"
+            d.update(state="closed", current=None)
+        # RATED, RECALLED: no change of state
     return state
