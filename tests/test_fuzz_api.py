@@ -26,12 +26,14 @@ def fuzz_app(tmp_path_factory):
     storage = Storage(config.server.database, synchronous="OFF")
     app = create_app(config, storage=storage, voice=False,
                      clock=FixedClock(config.tz, datetime(2026, 11, 23, 9, 0, tzinfo=config.tz)))
-    for name, role, agency in (("officer", "officer", "STP"), ("supervisor", "supervisor", None), ("admin", "admin", None)):
-        create_user(storage, name, "fuzz-password", role, agency)
+    # names the fuzzer will not guess, so that its calls to the admin routes cannot disable them
+    names = {"officer": "fz-officer-q7x2", "supervisor": "fz-supervisor-m4k9", "admin": "fz-admin-w8p3"}
+    for role, agency in (("officer", "STP"), ("supervisor", None), ("admin", None)):
+        create_user(storage, names[role], "fuzz-password-1", role, agency)
     client = app.test_client()
     tokens = {"anonymous": None, "kiosk": "kiosk-token-1", "display": "hall-token-1"}
-    for name in ("officer", "supervisor", "admin"):
-        tokens[name] = client.post("/api/v1/auth/login", json={"username": name, "password": "fuzz-password"}
+    for role, name in names.items():
+        tokens[role] = client.post("/api/v1/auth/login", json={"username": name, "password": "fuzz-password-1"}
                                    ).get_json()["access_token"]
     for i in range(5):                        # something to act on: waiting and called tickets
         client.post("/api/v1/tickets", json={"service": ("STP-LLTP", "CA-CC")[i % 2]},
