@@ -185,3 +185,16 @@ def test_a_center_without_opening_hours_is_always_open(config, storage, clock):
 
 def test_opening_text():
     assert opening_text(datetime(2026, 11, 29, 7, 5)) == "07:05 Chủ Nhật, 29/11/2026"
+
+
+def test_first_close_of_the_day_never_signs_out_a_desk_serving_todays_ticket(service, storage):
+    """Found by the property test: the first run of a day used to clear a desk's current ticket of
+    today, leaving that ticket 'called' at no desk."""
+    from tests.conftest import KIOSK, OFFICER_STP
+
+    ticket = service.issue(KIOSK, "STP-LLTP").result
+    service.call_next(OFFICER_STP, 1)
+    service.close_earlier_days()
+    desk = service.desk(1)
+    assert desk["current_ticket"]["id"] == ticket["id"] and desk["state"] == "open"
+    assert service.finish(OFFICER_STP, 1).result["status"] == "done"

@@ -48,9 +48,11 @@ def close_earlier_days(db, ctx: RuleContext, actor: ev.Actor = ev.SYSTEM):
         "SELECT d.number FROM desks d JOIN tickets t ON t.id = d.current_ticket WHERE t.day < ?", [today])}
     done = db.execute("SELECT value FROM settings WHERE key = ?", [SETTING_KEY]).fetchone()
     reset_all = done is None or done[0] < today
+    # a desk serving one of today's tickets is at work now: it is never signed out under it
     desks = db.execute(
-        "SELECT number FROM desks WHERE state != 'closed' OR current_ticket IS NOT NULL OR officer IS NOT NULL "
-        "ORDER BY position").fetchall() if reset_all else []
+        "SELECT d.number FROM desks d LEFT JOIN tickets t ON t.id = d.current_ticket "
+        "WHERE (d.state != 'closed' OR d.current_ticket IS NOT NULL OR d.officer IS NOT NULL) "
+        "AND (t.id IS NULL OR t.day < ?) ORDER BY d.position", [today]).fetchall() if reset_all else []
     closed = sorted({r[0] for r in desks} | stale)
     for number in closed:
         db.execute("UPDATE desks SET state = 'closed', current_ticket = NULL, officer = NULL, pause_reason = NULL, "
