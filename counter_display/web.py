@@ -1,6 +1,156 @@
-"""Pages of the hall board and the desk displays."""
+"""Pages of the hall board and the desk displays (contract section 4).
+
+    /display/hall?token=DISPLAY_TOKEN          the waiting-area board (a display of kind "hall")
+    /display/desk/N?token=DISPLAY_TOKEN        the screen above desk N (a display of kind "desk" for N)
+    /display/silence.wav                       0.1 s of silence: how a page learns whether it may autoplay
+    /display/audio/batch.wav?c=A012-3&c=...&token=DISPLAY_TOKEN   several calls said in one go
+
+The pages are static HTML plus vanilla JS (no build step, no CDN; the Socket.IO client is the
+project's vendored copy at /static/vendor/socket.io.min.js). Everything the server knows about
+the display goes into the page as one JSON block (``tojson`` escapes ``<``, ``>`` and ``&``); the
+scripts insert every name as text, never as HTML. A wrong or missing token gets a polite page
+in Vietnamese with status 403, never a trace.
+"""
 from __future__ import annotations
+
+import io
+import re
+import time
+import wave
+
+from flask import Blueprint, Response, abort, current_app, request, send_file
+
+from server.announce import SpeechError, spoken_text
+from server.web.pages import render_page
+
+display = Blueprint("counter_display", __name__, static_folder="static", static_url_path="/display-static",
+                    template_folder="templates")
+
+MAX_TOKEN_LENGTH = 512
+BATCH_MAX = 6
+BATCH_ITEM = re.compile(r"^((?:[A-Z]{1,3}|[1-9])\d{3,6})-(\d{1,6})$")
+
+
+def _hub():
+    return current_app.extensions["hangdoi"]
+
+
+def _device_for(token: str | None):
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    device = _hub().devices.find(token)
+    return device if device is not None and device.kind == "display" else None
+
+
+def _forbidden(reason: str, detail_en: str):
+    return render_page("display/forbidden.html", status=403, reason=reason, detail_en=detail_en,
+                       center_name=_hub().config.center.name)
+
+
+def _page_config(device, **extra) -> dict:
+    """What the page's script needs, besides what Socket.IO sends (names come from the config)."""
+    hub = _hub()
+    config = hub.config
+    return {
+        "center": {"name": config.center.name, "notice": config.center.notice, "timezone": config.center.timezone},
+        "display": {"id": device.id, "name": device.name, "kind": device.display_kind, "desk": device.desk,
+                    "audio": bool(device.audio)},
+        "agencies": [{"code": a.code, "name": a.name, "services": [s.code for s in a.services]}
+                     for a in config.agencies],
+        "services": {s.code: {"name": s.name, "agency": s.agency} for s in config.services.values()},
+        "desks": [{"number": d.number, "name": d.name, "agency": d.agency} for d in config.desks],
+        "server_time_ms": int(time.time() * 1000),
+        "socket_path": "/socket.io",
+        **extra,
+    }
+
+
+@display.get("/display/hall")
+def hall():
+    device = _device_for(request.args.get("token"))
+    if device is None:
+        return _forbidden("Mã thiết bị không đúng hoặc đã bị thu hồi.", "Unknown or missing display token.")
+    if device.display_kind != "hall":
+        return _forbidden(f"Mã này dành cho màn hình của quầy số {device.desk}, không dành cho sảnh chờ.",
+                          "This token belongs to a desk display, not to the hall board.")
+    config = _hub().config
+    return render_page("display/hall.html", page_config=_page_config(device), center_name=config.center.name,
+                       notice=config.center.notice)
+
+
+@display.get("/display/desk/<int:number>")
+def desk(number: int):
+    device = _device_for(request.args.get("token"))
+    if device is None:
+        return _forbidden("Mã thiết bị không đúng hoặc đã bị thu hồi.", "Unknown or missing display token.")
+    if device.display_kind != "desk" or device.desk != number:
+        where = f"quầy số {device.desk}" if device.display_kind == "desk" else "sảnh chờ"
+        return _forbidden(f"Mã này dành cho màn hình {where}, không dành cho quầy số {number}.",
+                          f"This token is not the one of desk {number}'s display.")
+    config = _hub().config
+    desk_config = config.desk(number)
+    if desk_config is None:
+        return _forbidden(f"Không có quầy số {number} trong cấu hình.", f"There is no desk {number}.")
+    agency = config.agency(desk_config.agency)
+    return render_page("display/desk.html", page_config=_page_config(device), center_name=config.center.name,
+                       desk_number=number, desk_name=desk_config.name, agency_name=agency.name if agency else "")
+
+
+def _silent_wav(seconds: float = 0.1, rate: int = 8000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(bytes(2 * int(seconds * rate)))
+    return buffer.getvalue()
+
+
+SILENCE = _silent_wav()
+
+
+@display.get("/display/silence.wav")
+def silence():
+    response = Response(SILENCE, mimetype="audio/wav")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@display.get("/display/audio/batch.wav")
+def batch_audio():
+    """A backlog of calls said in one file: the chime once, then each sentence once.
+
+    ``c`` is ``CODE-DESK``, given 2 to 6 times; only desks of the config are accepted, and only a
+    display's ``token`` may ask (each new combination costs a synthesis and a cached file). The
+    synthesis runs in the one speech worker and is cached like every announcement.
+    """
+    hub = _hub()
+    if _device_for(request.args.get("token")) is None:
+        abort(403)
+    items = request.args.getlist("c")
+    if not 2 <= len(items) <= BATCH_MAX or hub.voice is None:
+        abort(404)
+    sentences = []
+    for item in items:
+        match = BATCH_ITEM.match(item)
+        if not match or hub.config.desk(int(match[2])) is None:
+            abort(404)
+        sentences.append(spoken_text(hub.config.announce.template, match[1], int(match[2])))
+    try:
+        path = hub.voice.wav_for(". ".join(sentences), 0, timeout=20)
+    except (SpeechError, TimeoutError, ValueError) as err:
+        current_app.logger.error("batch announcement %s failed: %s", items, err)
+        abort(503)
+    return send_file(path, mimetype="audio/wav", max_age=86400, conditional=True)
+
+
+@display.after_request
+def _static_headers(response):
+    if request.path.startswith("/display-static/"):
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def register(app, hub) -> None:
-    """Called by the application factory: add this package's routes and Socket.IO handlers."""
+    """Called by the application factory: add this package's routes."""
+    app.register_blueprint(display)

@@ -1,11 +1,17 @@
 """Playwright over Debian's chromium, for the browser tests of every page (desk, hall, kiosk).
 
-    from tests.browser import browser, chromium_or_skip, ARTIFACTS   # ``browser`` is a fixture
+    from tests.browser import artifact, browser, console_errors   # ``browser`` is a fixture
 
     @pytest.mark.browser
     def test_page(browser, live):
-        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})   # own context, own storage
+        errors = console_errors(page)              # console errors, page exceptions, HTTP >= 400
         page.goto(live.url + "/display/hall?token=...")
+        page.wait_for_function("() => ...")        # arrow functions: the pages' CSP forbids eval
+        page.screenshot(path=str(artifact("hall.png")))              # artifacts/ (git-ignored)
+
+``another_browser(browser, autoplay=False)`` opens a second chromium next to the fixture's (one
+that wants a tap before sound); ``launch()`` is the same without pytest.
 
 ``playwright install`` cannot download here, so the browser is always ``/usr/bin/chromium``
 (apt package ``chromium``), launched headless with a fresh profile. Without it the tests are

@@ -24,6 +24,7 @@ from typing import Any
 from flask import request
 from flask_socketio import SocketIO, emit, join_room
 
+from ..announce import spoken_text
 from ..rules import Outcome
 from ..rules import events as ev
 from ..rules.errors import NotFound
@@ -55,6 +56,7 @@ class Realtime:
         self.socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=[], logger=False,
                                  engineio_logger=False, ping_interval=10, ping_timeout=10, max_http_buffer_size=16_384)
         self.clients: dict[str, Client] = {}
+        self._speaking: set[str] = set()      # sids of connected displays with audio = true
         self._outbox: "queue.Queue[Outcome | None]" = queue.Queue()
         self._queues_dirty = threading.Event()
         self._last_queues = 0.0
@@ -90,11 +92,16 @@ class Realtime:
             for room in rooms:
                 join_room(room)
             self.clients[request.sid] = client
+            if client.role == "display":
+                device = self.hub.devices.by_id(client.device)
+                if device is not None and device.audio:
+                    self._speaking.add(request.sid)
             emit("snapshot", self.snapshot())
 
         @sio.on("disconnect")
         def on_disconnect(*_):
             self.clients.pop(request.sid, None)
+            self._speaking.discard(request.sid)
 
         @sio.on("follow")
         def on_follow(data=None):
@@ -147,7 +154,7 @@ class Realtime:
 
     def _push(self, outcome: Outcome) -> None:
         sio = self.socketio
-        touched_tickets, touched_desks = [], []
+        touched_tickets, touched_desks, called_desks, to_say = [], [], set(), []
         for event in outcome.events:
             if event.ticket is not None and event.ticket not in touched_tickets:
                 touched_tickets.append(event.ticket)
@@ -155,14 +162,26 @@ class Realtime:
                 touched_desks.append(event.desk)
             if event.type in QUEUE_EVENTS:
                 self._queues_dirty.set()
+            if event.type in (ev.CALLED, ev.RECALLED):
+                called_desks.add(event.desk)
             if event.type in (ev.CALLED, ev.RECALLED) and any(
                     self._has_members(r) for r in ("hall", f"desk:{event.desk}", f"ticket:{event.ticket}")):
                 payload = self._call_payload(event)
                 if payload is not None:
+                    to_say.append((payload["ticket"]["code"], event.desk))
                     public = public_call(payload)
                     sio.emit("call", public, to="hall")
                     sio.emit("call", public, to=f"desk:{event.desk}")
                     sio.emit("call", payload, to=f"ticket:{event.ticket}")
+        if called_desks:
+            # Let the sockets' writers send the call now, before the slower desk and ticket views,
+            # and before the voice starts: the speech thread's Python callbacks would compete for
+            # the GIL with the writers (measured: 50% longer fan-out to 500 displays).
+            sio.sleep(0)
+        if to_say and self.hub.voice is not None and self._audio_display_connected():
+            template, repeat = self.hub.config.announce.template, self.hub.config.announce.repeat
+            for code, desk in to_say:
+                self.hub.voice.submit(spoken_text(template, code, desk), repeat)
         for ticket_id in touched_tickets:
             if not self._has_members(f"ticket:{ticket_id}"):
                 continue
@@ -172,7 +191,9 @@ class Realtime:
                 continue
             sio.emit("ticket", {"ticket": ticket}, to=f"ticket:{ticket_id}")
         for number in touched_desks:
-            if not any(self._has_members(r) for r in ("staff", f"desk:{number}", "hall")):
+            # The hall learns a call's desk from the `call` itself; `desks` is for the other changes.
+            to_hall = number not in called_desks and self._has_members("hall")
+            if not (to_hall or self._has_members("staff") or self._has_members(f"desk:{number}")):
                 continue
             try:
                 desk = self.hub.service.desk(number)
@@ -180,21 +201,17 @@ class Realtime:
                 continue
             sio.emit("desk", {"desk": desk}, to="staff")
             sio.emit("desk", {"desk": desk}, to=f"desk:{number}")
-            sio.emit("desks", {"desks": [compact_desk(desk)]}, to="hall")
+            if to_hall:
+                sio.emit("desks", {"desks": [compact_desk(desk)]}, to="hall")
 
     def _call_payload(self, event: ev.Event) -> dict | None:
         with self.hub.storage.read() as db:
-            return call_payload(db, self.hub, event.ticket, event.desk, event.at, recall=event.type == ev.RECALLED,
-                                prerender=self._audio_display_connected())
+            return call_payload(db, self.hub, event.ticket, event.desk, event.at, recall=event.type == ev.RECALLED)
 
     def _audio_display_connected(self) -> bool:
-        """Synthesise the voice ahead only when a display that speaks is there to ask for it."""
-        for client in list(self.clients.values()):
-            if client.role == "display":
-                device = self.hub.devices.by_id(client.device)
-                if device is not None and device.audio:
-                    return True
-        return False
+        """Synthesise the voice ahead only when a display that speaks is there to ask for it
+        (kept up to date on connect and disconnect: no walk over every client on each call)."""
+        return bool(self._speaking)
 
     def _has_members(self, room: str) -> bool:
         """Whether anybody is in ``room`` (skip building payloads nobody will receive)."""

@@ -1,0 +1,435 @@
+"""Benchmark of the realtime push: how long from an officer's HTTP "next" to the `call` event on
+every connected screen and phone.
+
+Starts the real ``hangdoi serve`` (gevent, one process) on a generated center with 50 desks in a
+temporary folder, then:
+  1. connects N Socket.IO clients (default 1,000; websocket transport; real python-socketio
+     clients, run as greenlets in several client processes): half of them hall displays, which get
+     every call, and half visitors' phones, each following one ticket that will be called;
+  2. has the 50 desks call through HTTP (``POST /api/v1/desks/N/next``), each desk at its own
+     random moments, ``--rate`` calls a second in all, for ``--seconds``;
+  3. prints p50/p99/max of the delay from just before each HTTP call is sent to the `call` event
+     at each client that should get it (every hall display, the ticket's followers), how many
+     deliveries were missing, the HTTP latency of the calls, and the server's memory (VmRSS and
+     peak VmHWM from /proc/PID/status).
+Three runs, each on a fresh server, and the medians of their figures; loopback only, every loop
+bounded; under two minutes with the defaults.
+
+    python bench/realtime_bench.py [--clients 1000] [--rate 10] [--seconds 20] [--runs 3] [--processes 4]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+KIOSK_TOKEN = "bench-kiosk-token-0001"
+HALL_TOKENS = [f"bench-hall-token-{i:04d}" for i in range(1, 5)]
+PASSWORD = "bench-password-0001"
+AGENCIES = 10
+DESKS_PER_AGENCY = 5
+
+
+def center_config(port: int) -> str:
+    lines = ['[center]\nname = "Trung tâm đo thời gian thực"\ntimezone = "Asia/Ho_Chi_Minh"\n',
+             f'[server]\nport = {port}\ndatabase = "data/realtime-bench.db"\n']
+    for a in range(AGENCIES):
+        lines.append(f'[[agencies]]\ncode = "AG{a}"\nname = "Cơ quan {a + 1}"\n'
+                     f'  [[agencies.services]]\n  code = "S{a}"\n  name = "Dịch vụ {a + 1}"\n  prefix = "{chr(65 + a)}"\n')
+    for n in range(1, AGENCIES * DESKS_PER_AGENCY + 1):
+        lines.append(f'[[desks]]\nnumber = {n}\nagency = "AG{(n - 1) // DESKS_PER_AGENCY}"\n'
+                     f'services = ["S{(n - 1) // DESKS_PER_AGENCY}"]\n')
+    lines.append(f'[[kiosks]]\nid = "kiosk-1"\ntoken = "{KIOSK_TOKEN}"\n')
+    for i, token in enumerate(HALL_TOKENS):
+        # The first hall display speaks: the server then makes each call's voice ahead, as in a real hall.
+        lines.append(f'[[displays]]\nid = "hall-{i + 1}"\ntoken = "{token}"\nkind = "hall"\naudio = {str(i == 0).lower()}\n')
+    return "\n".join(lines)
+
+
+# ---- client processes -------------------------------------------------------------------------
+# python-socketio's client spends ~270 µs of CPU per event (websocket-client reads each frame in
+# three small recv() calls, then two layers of packet objects and a full json.loads). With 500 hall
+# displays on the same 2-core machine as the server, that alone needs more CPU than there is, and
+# the figures measure the clients' queue instead of the server. So the bench speaks the protocol
+# itself (Engine.IO 4 / Socket.IO 5 over a plain RFC 6455 websocket, as socket.io-client 4 does):
+# handshake, connect with {"token"}, answer pings, `follow`, and note the arrival time of every
+# `call` frame before anything else; ~20 µs an event. tests/test_realtime.py uses the real
+# python-socketio client for correctness; this is only the load.
+class LeanClient:
+    def __init__(self, host: str, port: int, spec: dict, received: list, loop):
+        self.host, self.port, self.spec, self.received, self.loop = host, port, spec, received, loop
+        self.buffer = bytearray()
+        self.connected = loop.create_future()
+        self.transport = None
+        self.upgraded = False
+
+    # asyncio.Protocol
+    def connection_made(self, transport):
+        import base64
+
+        self.transport = transport
+        key = base64.b64encode(os.urandom(16)).decode()
+        transport.write((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                         f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                         f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+
+    def data_received(self, data: bytes):
+        now = time.time()
+        buf = self.buffer
+        buf += data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not buf.startswith(b"HTTP/1.1 101"):
+                self._fail("no websocket upgrade: " + buf[:60].decode(errors="replace"))
+                return
+            del buf[:end + 4]
+            self.upgraded = True
+        while len(buf) >= 2:
+            length, offset = buf[1] & 0x7F, 2
+            if length == 126:
+                if len(buf) < 4:
+                    return
+                length, offset = int.from_bytes(buf[2:4], "big"), 4
+            elif length == 127:
+                if len(buf) < 10:
+                    return
+                length, offset = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < offset + length:
+                return
+            opcode = buf[0] & 0x0F
+            payload = bytes(buf[offset:offset + length])
+            del buf[:offset + length]
+            if opcode == 1:
+                self._message(payload, now)
+            elif opcode == 9:
+                self._send(payload, opcode=10)
+            elif opcode == 8:
+                self.transport.close()
+
+    def _message(self, text: bytes, now: float):
+        if text.startswith(b'42["call"'):
+            i = text.find(b'"code"', 9)
+            start = text.index(b'"', text.index(b":", i) + 1) + 1
+            self.received.append((self.spec["index"], text[start:text.index(b'"', start)].decode(), now))
+        elif text == b"2":
+            self._send(b"3")                                       # Engine.IO pong
+        elif text.startswith(b"0{"):
+            auth = {"token": self.spec["token"]} if self.spec.get("token") else None
+            self._send(b"40" + (json.dumps(auth).encode() if auth else b""))
+        elif text.startswith(b"40"):
+            if self.spec.get("follow"):
+                self._send(b'42["follow",' + json.dumps(self.spec["follow"]).encode() + b"]")
+            if not self.connected.done():
+                self.connected.set_result(True)
+        elif text.startswith(b"44"):
+            self._fail("refused: " + text.decode(errors="replace"))
+
+    def _send(self, payload: bytes, opcode: int = 1):
+        mask = os.urandom(4)
+        n = len(payload)
+        head = bytes([0x80 | opcode])
+        head += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.transport.write(head + mask + masked)
+
+    def _fail(self, why: str):
+        if not self.connected.done():
+            self.connected.set_exception(ConnectionError(why))
+        self.transport.close()
+
+    def connection_lost(self, exc):
+        if not self.connected.done():
+            self.connected.set_exception(ConnectionError(f"connection lost: {exc}"))
+
+    def eof_received(self):
+        return False
+
+    def pause_writing(self):
+        pass
+
+    def resume_writing(self):
+        pass
+
+
+def client_process(url: str, specs: list[dict], conn, stop_event) -> None:
+    """Run ``specs`` clients on one asyncio loop; report (client index, code, time) of every `call`."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        received: list[tuple[int, str, float]] = []
+        transports, failures = [], 0
+        gate = asyncio.Semaphore(50)
+
+        async def start(spec):
+            nonlocal failures
+            async with gate:
+                for attempt in range(3):
+                    try:
+                        transport, client = await loop.create_connection(
+                            lambda: LeanClient(host, port, spec, received, loop), host, port)
+                        await asyncio.wait_for(client.connected, 20)
+                        transports.append(transport)
+                        return
+                    except (OSError, ConnectionError, asyncio.TimeoutError):
+                        await asyncio.sleep(0.5 + attempt)
+                failures += 1
+
+        await asyncio.gather(*(start(spec) for spec in specs))
+        conn.send((len(transports), failures))
+        while not stop_event.is_set():
+            await asyncio.sleep(0.1)
+        conn.send(received)
+        for transport in transports:
+            transport.close()
+
+    asyncio.run(run())
+
+
+# ---- desks --------------------------------------------------------------------------------------
+def desk_caller(url: str, token: str, desk: int, times: list[float], sent: dict, lock: threading.Lock,
+                http_ms: list[float]) -> None:
+    import requests
+
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {token}"}
+    for at in times:
+        delay = at - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        t0 = time.time()
+        r = session.post(f"{url}/api/v1/desks/{desk}/next", headers=headers, timeout=30)
+        t1 = time.time()
+        if r.status_code == 200 and r.json()["ticket"]:
+            with lock:
+                sent[r.json()["ticket"]["code"]] = t0
+                http_ms.append((t1 - t0) * 1000)
+
+
+def memory_of(pid: int) -> dict[str, float]:
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat, clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=1000, help="Socket.IO clients in all (default 1000)")
+    parser.add_argument("--hall-share", type=float, default=0.5, help="share of hall displays (the rest follow tickets)")
+    parser.add_argument("--rate", type=float, default=10.0, help="calls a second, all 50 desks together")
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long the desks call")
+    parser.add_argument("--processes", type=int, default=4, help="client processes")
+    parser.add_argument("--runs", type=int, default=3, help="runs, each on a fresh server; medians are printed")
+    parser.add_argument("--json", action="store_true", help="also print the median figures as one JSON line")
+    args = parser.parse_args()
+    if not 1 <= args.clients <= 5000 or not 0 < args.rate <= 200 or not 1 <= args.seconds <= 120:
+        parser.error("keep --clients 1..5000, --rate 0..200, --seconds 1..120")
+    if not 1 <= args.runs <= 10:
+        parser.error("keep --runs 1..10")
+    runs = []
+    for n in range(1, args.runs + 1):
+        print(f"--- run {n} of {args.runs}", flush=True)
+        runs.append(run_once(args))
+    keys = ("p50_ms", "p99_ms", "max_ms", "missing", "wrong", "peak_rss_mb", "server_cpu_pct", "http_p50_ms",
+            "http_p99_ms")
+    medians = {k: statistics.median(r[k] for r in runs) for k in keys}
+    medians["clients"], medians["calls"] = runs[0]["clients"], runs[0]["calls"]
+    print(f"=== median of {args.runs} runs: {medians['clients']} clients, {medians['calls']} calls a run: "
+          f"delay p50 {medians['p50_ms']:.1f} ms, p99 {medians['p99_ms']:.1f} ms, max {medians['max_ms']:.1f} ms; "
+          f"server peak memory {medians['peak_rss_mb']:.0f} MB, CPU {medians['server_cpu_pct']:.0f}% of a core; "
+          f"missing {medians['missing']:g}, wrong {medians['wrong']:g}")
+    ok = medians["p99_ms"] < 100 and medians["peak_rss_mb"] < 250 and not medians["missing"]
+    print(f"targets p99 < 100 ms, < 250 MB: {'met' if ok else 'MISSED'}")
+    if args.json:
+        print(json.dumps(medians))
+    return 0
+
+
+def run_once(args) -> dict:
+    """One run on a fresh server: connect, call, measure; prints its figures and returns them."""
+    import requests
+
+    from server.auth.users import create_user
+    from server.config import load_config
+    from server.storage import Storage
+    from server.storage.sync import sync_config
+    from tests.live_server import LiveServer, free_port
+
+    desks = AGENCIES * DESKS_PER_AGENCY
+    total_calls = int(args.rate * args.seconds)
+    per_desk = max(1, total_calls // desks)
+    total_calls = per_desk * desks
+    tmp = Path(tempfile.mkdtemp(prefix="hangdoi-rtbench-"))
+    port = free_port()
+    config_path = tmp / "config.toml"
+    config_path.write_text(center_config(port), encoding="utf-8")
+    config = load_config(config_path)
+    storage = Storage(config.server.database)
+    sync_config(storage, config)
+    create_user(storage, "bench", PASSWORD, "admin")
+    storage.close()
+
+    server = LiveServer(config_path, port, log_path=tmp / "server.log").start(timeout=30)
+    url = server.url
+    try:
+        token = requests.post(url + "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD},
+                              timeout=10).json()["access_token"]
+        # Tickets: every desk's calls find someone waiting, in issue order per service.
+        session = requests.Session()
+        per_service = per_desk * DESKS_PER_AGENCY
+        to_be_called: list[dict] = []
+        for a in range(AGENCIES):
+            for _ in range(per_service + 2):
+                t = session.post(url + "/api/v1/tickets", json={"service": f"S{a}"},
+                                 headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}, timeout=10).json()["ticket"]
+                if len([x for x in to_be_called if x["service"] == f"S{a}"]) < per_service:
+                    to_be_called.append(t)
+        halls = int(round(args.clients * args.hall_share))
+        specs = []
+        for i in range(args.clients):
+            if i < halls:
+                specs.append({"index": i, "token": HALL_TOKENS[i % len(HALL_TOKENS)]})
+            else:
+                t = to_be_called[(i - halls) % len(to_be_called)]
+                specs.append({"index": i, "follow": {"ticket": t["id"], "t": t["status_url"].split("?t=")[1]},
+                              "code": t["code"]})
+        random.Random(7).shuffle(specs)
+
+        ctx = mp.get_context("spawn")
+        stop_event = ctx.Event()
+        pipes = [ctx.Pipe(duplex=False) for _ in range(args.processes)]
+        procs = [ctx.Process(target=client_process, args=(url, specs[i::args.processes], pipes[i][1], stop_event),
+                             daemon=True) for i in range(args.processes)]
+        started = time.monotonic()
+        for p in procs:
+            p.start()
+        connected = failed = 0
+        for reader, _ in pipes:
+            if not reader.poll(180):
+                raise SystemExit("a client process did not connect its clients within 180 s")
+            c, f = reader.recv()
+            connected, failed = connected + c, failed + f
+        connect_s = time.monotonic() - started
+        time.sleep(1.0)
+        idle = memory_of(server.proc.pid)
+        print(f"{connected} clients connected ({failed} failed) in {connect_s:.1f} s; "
+              f"server VmRSS {idle['VmRSS']:.0f} MB", flush=True)
+
+        # Desks call at random moments: together ``rate`` calls a second.
+        rng = random.Random(11)
+        begin = time.time() + 0.5
+        sent: dict[str, float] = {}
+        http_ms: list[float] = []
+        lock = threading.Lock()
+        threads = []
+        for desk in range(1, desks + 1):
+            times = sorted(begin + rng.uniform(0, args.seconds) for _ in range(per_desk))
+            threads.append(threading.Thread(target=desk_caller, args=(url, token, desk, times, sent, lock, http_ms)))
+        rss_samples = []
+        cpu0 = cpu_seconds(server.proc.pid), [cpu_seconds(p.pid) for p in procs], time.monotonic()
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            rss_samples.append(memory_of(server.proc.pid)["VmRSS"])
+            time.sleep(0.5)
+        for t in threads:
+            t.join()
+        time.sleep(2.0)                                   # let the last pushes land
+        wall = time.monotonic() - cpu0[2]
+        server_cpu = (cpu_seconds(server.proc.pid) - cpu0[0]) / wall
+        clients_cpu = sum(cpu_seconds(p.pid) - c for p, c in zip(procs, cpu0[1])) / wall
+        memory = memory_of(server.proc.pid)
+        stop_event.set()
+        received = []
+        for reader, _ in pipes:
+            if reader.poll(60):
+                received += reader.recv()
+        for p in procs:
+            p.join(timeout=30)
+    finally:
+        server.stop()
+
+    kind = {s["index"]: s for s in specs}
+    delays, expected = [], 0
+    hall_count = sum(1 for s in specs if "token" in s)
+    followers_by_code: dict[str, int] = {}
+    for s in specs:
+        if "follow" in s:
+            followers_by_code[s["code"]] = followers_by_code.get(s["code"], 0) + 1
+    expected = len(sent) * hall_count + sum(n for code, n in followers_by_code.items() if code in sent)
+    seen = set()
+    duplicates = 0
+    by_call: dict[str, tuple[float, float]] = {}
+    for index, code, at in received:
+        if code not in sent:
+            continue
+        if (index, code) in seen:
+            duplicates += 1
+            continue
+        seen.add((index, code))
+        if "follow" in kind[index] and kind[index]["code"] != code:
+            duplicates += 1                               # a follower must see only its own ticket
+            continue
+        delays.append((at - sent[code]) * 1000)
+        first, last = by_call.get(code, (at, at))
+        by_call[code] = (min(first, at), max(last, at))
+    ms = lambda v: f"{v:.1f} ms"  # noqa: E731
+    print(f"calls: {len(sent)} of {total_calls} by {desks} desks in {args.seconds:g} s "
+          f"({len(sent) / args.seconds:.1f}/s); HTTP next p50 {ms(pct(http_ms, 50))}, p99 {ms(pct(http_ms, 99))}")
+    print(f"deliveries: {len(delays)} of {expected} expected ({hall_count} hall displays get every call, "
+          f"{args.clients - hall_count} phones their own); missing {expected - len(delays)}, wrong/duplicate {duplicates}")
+    print(f"delay HTTP call -> `call` event at a client: p50 {ms(statistics.median(delays))}, "
+          f"p99 {ms(pct(delays, 99))}, max {ms(max(delays))}")
+    firsts = [(f - sent[c]) * 1000 for c, (f, _) in by_call.items()]
+    spreads = [(l - f) * 1000 for f, l in by_call.values()]
+    print(f"  per call: first client reached after p50 {ms(statistics.median(firsts))}; "
+          f"first to last client p50 {ms(statistics.median(spreads))}, p99 {ms(pct(spreads, 99))}")
+    print(f"CPU while calling: server {100 * server_cpu:.0f}% of a core, client processes {100 * clients_cpu:.0f}% "
+          f"(the machine has {os.cpu_count()} cores; clients on the same machine add to the delays)")
+    print(f"server memory: VmRSS {memory['VmRSS']:.0f} MB now, peak VmHWM {memory['VmHWM']:.0f} MB "
+          f"(max sampled during calls {max(rss_samples):.0f} MB)")
+    figures = {"clients": connected, "calls": len(sent), "p50_ms": round(statistics.median(delays), 1),
+               "p99_ms": round(pct(delays, 99), 1), "max_ms": round(max(delays), 1),
+               "missing": expected - len(delays), "wrong": duplicates,
+               "rss_mb": round(memory["VmRSS"]), "peak_rss_mb": round(memory["VmHWM"]),
+               "http_p50_ms": round(pct(http_ms, 50), 1), "server_cpu_pct": round(100 * server_cpu),
+               "clients_cpu_pct": round(100 * clients_cpu), "http_p99_ms": round(pct(http_ms, 99), 1)}
+    shutil.rmtree(tmp, ignore_errors=True)
+    return figures
+
+
+if __name__ == "__main__":
+    sys.exit(main())

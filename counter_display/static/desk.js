@@ -1,0 +1,87 @@
+/* Hàng Đợi — the screen above one desk (/display/desk/N?token=...).
+ *
+ * Shows the desk number and the ticket it serves, large. State: the desk's row of `snapshot`
+ * (on every connect), then `call` and `desk` events of this desk. Names are inserted as text.
+ */
+(function () {
+  "use strict";
+  var H = window.HangDoi, setText = H.setText;
+  var config = H.readConfig();
+  var number = config.display && config.display.desk;
+  var services = config.services || {};
+
+  var announcer = new Announcer({
+    audio: document.getElementById("announcer"),
+    enabled: !!(config.display && config.display.audio),
+    onBlocked: function () { document.getElementById("sound-overlay").hidden = false; }
+  });
+  document.getElementById("sound-button").addEventListener("click", function () {
+    document.getElementById("sound-overlay").hidden = true;
+    announcer.unlock();
+  });
+
+  var STATUS_TEXT = {
+    called: "Mời công dân có số",
+    serving: "Đang phục vụ số"
+  };
+
+  /* desk: {state, pause_reason, current: {code, status} | null, service?} */
+  function render(desk) {
+    var body = document.getElementById("desk-screen");
+    var current = desk.current;
+    body.className = "deskscreen state-" + (current ? current.status : desk.state);
+    if (current && (current.status === "called" || current.status === "serving")) {
+      setText("desk-status", STATUS_TEXT[current.status]);
+      setText("desk-code", current.code);
+      var svc = current.service && services[current.service];
+      setText("desk-service", svc ? svc.name : "");
+    } else {
+      setText("desk-code", "—");
+      setText("desk-service", "");
+      if (desk.state === "paused") {
+        setText("desk-status", "Tạm dừng" + (desk.pause_reason ? ": " + desk.pause_reason : ""));
+      } else if (desk.state === "open") {
+        setText("desk-status", "Sẵn sàng phục vụ");
+      } else {
+        setText("desk-status", "Quầy chưa làm việc");
+      }
+    }
+    if (desk.name) setText("desk-name", desk.name);
+    H.fitText(document.getElementById("desk-code"), 360, 120);
+  }
+
+  var last = null;
+  function onSnapshot(snap) {
+    var row = (snap.desks || []).filter(function (d) { return d.number === number; })[0];
+    if (!row) return;
+    last = { state: row.state, pause_reason: row.pause_reason, name: row.name,
+             current: row.current ? { code: row.current.code, status: row.current.status, service: row.current.service } : null };
+    render(last);
+  }
+
+  function onDesk(msg) {
+    var d = msg && msg.desk;
+    if (!d || d.number !== number) return;
+    var t = d.current_ticket;
+    last = { state: d.state, pause_reason: d.pause_reason, name: d.name,
+             current: t ? { code: t.code, status: t.status, service: t.service } : null };
+    render(last);
+  }
+
+  function onCall(call) {
+    if (!call || !call.desk || call.desk.number !== number) return;
+    last = { state: "open", pause_reason: null, name: call.desk.name,
+             current: { code: call.ticket.code, status: "called", service: call.ticket.service } };
+    render(last);
+    var body = document.getElementById("desk-screen");
+    body.classList.add("flash");
+    setTimeout(function () { body.classList.remove("flash"); }, 8000);
+    announcer.add(call);
+  }
+
+  H.startClock(config, "clock-time", null);
+  announcer.probe();
+  window.deskSocket = H.connect({ snapshot: onSnapshot, desk: onDesk, call: onCall }, function (on) {
+    document.getElementById("offline").hidden = !on;
+  });
+})();

@@ -1,0 +1,445 @@
+/* Hàng Đợi — the officer's desk console (/desk).
+ *
+ * Sign in with POST /api/v1/auth/login; the access token stays in sessionStorage (gone when the
+ * tab closes) and goes out only as "Authorization: Bearer ...". No cookie is ever set, so a
+ * request forged by another site carries no credentials: the console is CSRF-safe by
+ * construction. The token also authenticates the Socket.IO connection (auth: {token}).
+ *
+ * Everything shown comes from the server (GET /api/v1/desks/N, the `desk` and `queues` events),
+ * so a reload shows the same state. Names are inserted as text (textContent), never as HTML.
+ */
+(function () {
+  "use strict";
+
+  var KEY_TOKEN = "hangdoi.desk.token", KEY_USER = "hangdoi.desk.user", KEY_DESK = "hangdoi.desk.number";
+  var store = window.sessionStorage;
+
+  var ERRORS = {
+    invalid_credentials: "Sai tên đăng nhập hoặc mật khẩu.",
+    invalid_token: "Phiên đăng nhập đã hết hạn. Xin vui lòng đăng nhập lại.",
+    unauthorized: "Phiên đăng nhập đã hết hạn. Xin vui lòng đăng nhập lại.",
+    forbidden: "Bạn không có quyền thao tác tại quầy này.",
+    unknown_desk: "Không tìm thấy quầy này (có thể quầy đã bị bỏ khỏi cấu hình).",
+    no_current_ticket: "Quầy chưa có số nào đang phục vụ. Bấm “Gọi tiếp” để gọi số mới.",
+    invalid_state: "Thao tác này không dùng được với trạng thái hiện tại của số.",
+    unknown_service: "Dịch vụ được chọn không tồn tại hoặc đã ngừng.",
+    already_paused: "Quầy đang tạm dừng rồi.",
+    not_paused: "Quầy không ở trạng thái tạm dừng.",
+    invalid_reason: "Xin ghi lý do tạm dừng.",
+    desk_busy: "Quầy còn số đang phục vụ: hãy hoàn thành hoặc chuyển số đó trước.",
+    rate_limited: "Bạn thao tác quá nhanh. Xin chờ giây lát rồi thử lại.",
+    storage_unavailable: "Máy chủ tạm thời không ghi được dữ liệu. Xin thử lại sau giây lát.",
+    internal_error: "Máy chủ gặp lỗi. Xin thử lại; nếu vẫn lỗi, hãy báo bộ phận kỹ thuật.",
+    invalid_request: "Dữ liệu gửi lên không hợp lệ.",
+    invalid_json: "Dữ liệu gửi lên không hợp lệ.",
+    bad_request: "Yêu cầu không hợp lệ.",
+    not_found: "Không tìm thấy.",
+    network: "Không kết nối được máy chủ. Xin kiểm tra mạng rồi thử lại."
+  };
+  var STATUS_TEXT = { called: "Đã gọi — chờ công dân đến quầy", serving: "Đang phục vụ", done: "Đã xong",
+    no_show: "Vắng mặt", waiting: "Đang chờ", cancelled: "Đã hủy" };
+  var PRIORITY_TEXT = { elderly: "Ưu tiên: người cao tuổi", disabled: "Ưu tiên: người khuyết tật",
+    pregnant: "Ưu tiên: phụ nữ mang thai", child: "Ưu tiên: trẻ em", veteran: "Ưu tiên: người có công" };
+  var DONE_TEXT = { recall: "Đã gọi lại số ", start: "Bắt đầu phục vụ số ", finish: "Đã hoàn thành số ",
+    "no-show": "Đã ghi vắng mặt số ", transfer: "Đã chuyển số " };
+
+  var state = { desk: null, number: null, catalog: null, busy: false, socket: null, clockOffset: 0 };
+
+  // ---- small helpers ------------------------------------------------------------------------
+  function $(id) { return document.getElementById(id); }
+  function setText(id, text) { var n = typeof id === "string" ? $(id) : id; n.textContent = text; return n; }
+  function el(tag, className, text) {
+    var n = document.createElement(tag);
+    if (className) n.className = className;
+    if (text !== undefined && text !== null) n.textContent = String(text);
+    return n;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function token() { return store.getItem(KEY_TOKEN); }
+  function user() { try { return JSON.parse(store.getItem(KEY_USER) || "null"); } catch (e) { return null; } }
+
+  var messageTimer = null;
+  function say(text, kind) {
+    var box = $("message");
+    box.className = "message " + (kind || "info");
+    box.textContent = text;
+    box.hidden = false;
+    clearTimeout(messageTimer);
+    messageTimer = setTimeout(function () { box.hidden = true; }, kind === "error" ? 9000 : 4000);
+  }
+  function errorText(err) {
+    if (!err) return ERRORS.internal_error;
+    return ERRORS[err.code] || (err.status >= 500 ? ERRORS.internal_error : (err.message || ERRORS.bad_request));
+  }
+
+  function show(view) {
+    ["login", "picker", "console"].forEach(function (v) { $("view-" + v).hidden = v !== view; });
+    var signedIn = view !== "login";
+    $("sign-out").hidden = !signedIn;
+    $("change-desk").hidden = view !== "console";
+    setText("user-name", signedIn && user() ? user().username : "");
+    if (view !== "console") setText("topbar-desk", "");
+  }
+
+  // ---- the API --------------------------------------------------------------------------------
+  function ApiError(status, code, message) { this.status = status; this.code = code; this.message = message; }
+
+  function api(method, path, body) {
+    var headers = { "Accept": "application/json" };
+    if (token()) headers["Authorization"] = "Bearer " + token();
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch("/api/v1" + path, {
+      method: method, headers: headers, credentials: "omit", cache: "no-store",
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).catch(function () {
+      throw new ApiError(0, "network", ERRORS.network);
+    }).then(function (response) {
+      var date = response.headers.get("Date");
+      if (date) {
+        var offset = Date.parse(date) - Date.now();
+        state.clockOffset = Math.abs(offset) > 2000 ? offset : 0;
+      }
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (response.ok) return data;
+        var e = (data && data.error) || {};
+        var err = new ApiError(response.status, e.code || "http_" + response.status, e.message || "");
+        if (response.status === 401 && path !== "/auth/login") {
+          signedOut(ERRORS.invalid_token);
+        }
+        throw err;
+      });
+    });
+  }
+
+  // ---- sign in / out --------------------------------------------------------------------------
+  function signedOut(message) {
+    store.removeItem(KEY_TOKEN);
+    store.removeItem(KEY_USER);
+    store.removeItem(KEY_DESK);
+    if (state.socket) { state.socket.disconnect(); state.socket = null; }
+    state.desk = null; state.number = null;
+    show("login");
+    if (message) setText("login-hint", message);
+    $("login-password").value = "";
+    $("login-username").focus();
+  }
+
+  $("login-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var button = $("login-submit");
+    button.disabled = true;
+    api("POST", "/auth/login", { username: $("login-username").value.trim(), password: $("login-password").value })
+      .then(function (data) {
+        store.setItem(KEY_TOKEN, data.access_token);
+        store.setItem(KEY_USER, JSON.stringify(data.user));
+        $("login-password").value = "";
+        setText("login-hint", "Dùng tài khoản cán bộ do quản trị viên của Trung tâm cấp.");
+        return showPicker();
+      })
+      .catch(function (err) { say(errorText(err), "error"); })
+      .then(function () { button.disabled = false; });
+  });
+
+  $("sign-out").addEventListener("click", function () {
+    var number = state.number;
+    var leave = function () { signedOut("Bạn đã đăng xuất."); };
+    if (number === null || !state.desk) return leave();
+    if (state.desk.current_ticket && !window.confirm("Quầy còn số " + state.desk.current_ticket.code +
+        " đang phục vụ. Vẫn đăng xuất?")) return;
+    // Mark the desk closed (it no longer counts in wait estimates); sign out whatever the answer.
+    api("POST", "/desks/" + number + "/close").catch(function () {}).then(leave);
+  });
+
+  $("change-desk").addEventListener("click", function () {
+    store.removeItem(KEY_DESK);
+    if (state.socket) { state.socket.disconnect(); state.socket = null; }
+    state.desk = null; state.number = null;
+    showPicker();
+  });
+
+  // ---- pick a desk ----------------------------------------------------------------------------
+  var DESK_STATE = { open: "đang làm việc", paused: "tạm dừng", closed: "chưa mở" };
+
+  function showPicker() {
+    return api("GET", "/desks").then(function (data) {
+      var remembered = parseInt(store.getItem(KEY_DESK) || "", 10);
+      var desks = data.desks || [];
+      if (desks.some(function (d) { return d.number === remembered; })) return showConsole(remembered);
+      var list = $("desk-list");
+      clear(list);
+      if (!desks.length) list.appendChild(el("p", "hint", "Đơn vị của bạn chưa có quầy nào trong cấu hình."));
+      desks.forEach(function (d) {
+        var b = el("button", "desk-choice");
+        b.type = "button";
+        b.appendChild(el("span", "n", d.number));
+        var info = el("span", "info");
+        info.appendChild(el("span", "name", d.name));
+        info.appendChild(el("span", "meta", d.agency_name + " · " + (DESK_STATE[d.state] || d.state) +
+          (d.officer ? " · " + d.officer : "")));
+        b.appendChild(info);
+        b.addEventListener("click", function () { showConsole(d.number); });
+        list.appendChild(b);
+      });
+      show("picker");
+    }).catch(function (err) {
+      if (err.status !== 401) say(errorText(err), "error");
+    });
+  }
+
+  // ---- the console ----------------------------------------------------------------------------
+  function showConsole(number) {
+    state.number = number;
+    store.setItem(KEY_DESK, String(number));
+    var catalog = state.catalog ? Promise.resolve(state.catalog) : api("GET", "/catalog").then(function (c) {
+      state.catalog = c; return c;
+    });
+    return Promise.all([api("GET", "/desks/" + number), catalog]).then(function (results) {
+      show("console");
+      render(results[0].desk);
+      connect();
+    }).catch(function (err) {
+      if (err.status === 401) return;
+      if (err.status === 404 || err.status === 403) { store.removeItem(KEY_DESK); say(errorText(err), "error"); return showPicker(); }
+      say(errorText(err), "error");
+    });
+  }
+
+  function serviceName(code) {
+    var agencies = (state.catalog && state.catalog.agencies) || [];
+    for (var i = 0; i < agencies.length; i++) {
+      for (var j = 0; j < agencies[i].services.length; j++) {
+        if (agencies[i].services[j].code === code) return agencies[i].services[j].name;
+      }
+    }
+    return code;
+  }
+
+  function render(desk) {
+    if (!desk || desk.number !== state.number) return;
+    state.desk = desk;
+    setText("topbar-desk", (desk.name || "Quầy " + desk.number) + " · " + desk.agency_name);
+    var t = desk.current_ticket;
+    setText("current-code", t ? t.code : "—");
+    setText("current-status", t ? (STATUS_TEXT[t.status] || t.status) : (desk.state === "paused" ? "Quầy đang tạm dừng" : "Chưa có số. Bấm “Gọi tiếp”."));
+    setText("current-service", t ? serviceName(t.service) : "");
+    $("current").className = "card current" + (t ? " is-" + t.status : "");
+    var prio = $("current-priority");
+    prio.hidden = !(t && t.priority);
+    if (t && t.priority) setText(prio, PRIORITY_TEXT[t.priority] || "Ưu tiên");
+    var banner = $("paused-banner");
+    banner.hidden = desk.state !== "paused";
+    if (desk.state === "paused") setText(banner, "Tạm dừng: " + (desk.pause_reason || ""));
+    // Buttons: what the server would accept now.
+    var status = t ? t.status : null;
+    $("btn-recall").disabled = status !== "called";
+    $("btn-start").disabled = status !== "called";
+    $("btn-finish").disabled = !(status === "called" || status === "serving");
+    $("btn-no-show").disabled = status !== "called";
+    $("btn-transfer").disabled = !(status === "called" || status === "serving");
+    var pause = $("btn-pause");
+    pause.dataset.action = desk.state === "paused" ? "resume" : "pause";
+    pause.firstChild.textContent = desk.state === "paused" ? "Tiếp tục" : "Tạm dừng";
+    pause.classList.toggle("warn", desk.state === "paused");
+    // Waiting counts and today's counts.
+    var list = $("waiting");
+    clear(list);
+    (desk.services || []).forEach(function (s) {
+      var li = el("li", "waiting-row");
+      li.dataset.service = s.code;
+      li.appendChild(el("span", "name", serviceName(s.code)));
+      li.appendChild(el("span", "n", s.waiting));
+      list.appendChild(li);
+    });
+    var me = user();
+    setText("count-desk", desk.served_today || 0);
+    setText("count-officer", me && desk.officer === me.username ? (desk.officer_served_today || 0) : "—");
+    tick();
+    setBusy(state.busy);
+  }
+
+  function onQueues(msg) {
+    var counts = {};
+    ((msg && msg.services) || []).forEach(function (s) { counts[s.code] = s.waiting; });
+    if (!state.desk) return;
+    state.desk.services.forEach(function (s) { if (counts[s.code] !== undefined) s.waiting = counts[s.code]; });
+    var rows = $("waiting").children;
+    for (var i = 0; i < rows.length; i++) {
+      var code = rows[i].dataset.service;
+      if (counts[code] !== undefined) setText(rows[i].lastChild, counts[code]);
+    }
+  }
+
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function duration(ms) {
+    if (!(ms >= 0)) return "—";
+    var s = Math.floor(ms / 1000), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+    return (h ? h + ":" + two(m) : m) + ":" + two(s % 60);
+  }
+  function tick() {
+    var t = state.desk && state.desk.current_ticket;
+    if (!t) { setText("time-waited", "—"); setText("time-served", "—"); return; }
+    var now = Date.now() + state.clockOffset;
+    var issued = Date.parse(t.issued_at), called = t.called_at ? Date.parse(t.called_at) : now;
+    setText("time-waited", duration(called - issued));
+    var since = t.started_at ? Date.parse(t.started_at) : called;
+    setText("time-served-label", t.started_at ? "Đang phục vụ" : "Đã gọi cách đây");
+    setText("time-served", duration(now - since));
+  }
+  setInterval(tick, 1000);
+
+  // ---- actions --------------------------------------------------------------------------------
+  function setBusy(busy) {
+    state.busy = busy;
+    $("actions").classList.toggle("busy", busy);
+    var buttons = $("actions").querySelectorAll("button");
+    for (var i = 0; i < buttons.length; i++) buttons[i].setAttribute("aria-busy", busy ? "true" : "false");
+  }
+
+  function refresh(number) {
+    return api("GET", "/desks/" + number).then(function (d) { render(d.desk); }).catch(function () {});
+  }
+
+  /* One action at a time: the buttons and keys do nothing while a POST is in flight, so a double
+   * press cannot call two numbers. The desk's new state then comes from the server. */
+  function act(action, body) {
+    if (state.busy || state.number === null) return;
+    var number = state.number;
+    var code = state.desk && state.desk.current_ticket ? state.desk.current_ticket.code : "";
+    setBusy(true);
+    api("POST", "/desks/" + number + "/" + action, body)
+      .then(function (data) {
+        setBusy(false);
+        if (action === "next") {
+          say(data.ticket ? "Đã gọi số " + data.ticket.code : "Hiện không còn ai chờ tại quầy này.", data.ticket ? "ok" : "info");
+        } else if (action === "pause") {
+          say("Quầy đã tạm dừng.", "info");
+        } else if (action === "resume") {
+          say("Quầy làm việc trở lại.", "ok");
+        } else {
+          say((DONE_TEXT[action] || "Đã xong ") + code, "ok");
+        }
+        if (data.desk) render(data.desk);
+        return refresh(number);
+      }, function (err) {
+        setBusy(false);
+        if (err.status === 401) return;
+        say(errorText(err), "error");
+        return refresh(number);
+      });
+  }
+
+  function press(button) {
+    if (!button || button.disabled || state.busy) return;
+    var action = button.dataset.action;
+    if (action === "transfer") return openTransfer();
+    if (action === "pause") return openModal("modal-pause", "pause-reason");
+    act(action);
+  }
+
+  var buttons = $("actions").querySelectorAll("button[data-action]");
+  for (var i = 0; i < buttons.length; i++) {
+    buttons[i].addEventListener("click", function (event) { press(event.currentTarget); });
+  }
+
+  // ---- dialogs --------------------------------------------------------------------------------
+  function openModal(id, focusId) {
+    $(id).hidden = false;
+    var f = $(focusId);
+    if (f) { f.focus(); if (f.select) f.select(); }
+  }
+  function closeModals() {
+    ["modal-transfer", "modal-pause"].forEach(function (id) { $(id).hidden = true; });
+  }
+  function modalOpen() { return !$("modal-transfer").hidden || !$("modal-pause").hidden; }
+  var closers = document.querySelectorAll("[data-close]");
+  for (var c = 0; c < closers.length; c++) closers[c].addEventListener("click", closeModals);
+
+  function openTransfer() {
+    var t = state.desk && state.desk.current_ticket;
+    if (!t) return;
+    setText("transfer-code", t.code);
+    var select = $("transfer-service");
+    clear(select);
+    ((state.catalog && state.catalog.agencies) || []).forEach(function (agency) {
+      var group = document.createElement("optgroup");
+      group.label = agency.name;
+      agency.services.forEach(function (s) {
+        if (s.code === t.service) return;
+        var o = el("option", null, s.name + " (" + s.waiting + " đang chờ)");
+        o.value = s.code;
+        group.appendChild(o);
+      });
+      if (group.children.length) select.appendChild(group);
+    });
+    openModal("modal-transfer", "transfer-service");
+    // Refresh the waiting counts shown in the list.
+    api("GET", "/catalog").then(function (c) { state.catalog = c; }).catch(function () {});
+  }
+
+  $("transfer-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var service = $("transfer-service").value;
+    closeModals();
+    if (service) act("transfer", { service: service });
+  });
+  $("pause-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var reason = $("pause-reason").value.trim();
+    if (!reason) { say(ERRORS.invalid_reason, "error"); return; }
+    closeModals();
+    act("pause", { reason: reason });
+  });
+
+  // ---- keyboard shortcuts ---------------------------------------------------------------------
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && modalOpen()) { closeModals(); return; }
+    if ($("view-console").hidden || modalOpen()) return;
+    if (event.ctrlKey || event.altKey || event.metaKey || event.repeat) return;
+    var target = event.target;
+    if (target && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA")) return;
+    var key = (event.key || "").toLowerCase();
+    var button = $("actions").querySelector('button[data-key="' + (/^[a-z]$/.test(key) ? key : "-") + '"]');
+    if (button) { event.preventDefault(); press(button); }
+  });
+
+  // ---- realtime -------------------------------------------------------------------------------
+  function setConn(on) {
+    var dot = $("conn");
+    dot.className = "conn " + (on ? "on" : "off");
+    dot.title = on ? "Đang nhận cập nhật trực tiếp" : "Mất kết nối thời gian thực — đang kết nối lại";
+  }
+
+  function connect() {
+    if (state.socket) state.socket.disconnect();
+    var number = state.number;
+    var socket = window.io({ path: "/socket.io", auth: { token: token() }, reconnectionDelayMax: 10000 });
+    state.socket = socket;
+    setConn(false);
+    socket.on("connect", function () {
+      setConn(true);
+      socket.emit("watch_desk", { desk: number });
+      // Catch up on whatever changed while cut off.
+      api("GET", "/desks/" + number).then(function (d) { render(d.desk); }).catch(function () {});
+    });
+    socket.on("disconnect", function () { setConn(false); });
+    socket.on("connect_error", function () {
+      setConn(false);
+      if (!socket.active) {
+        // Refused: the token has expired or was revoked. The API says which.
+        api("GET", "/desks/" + number).then(function () {
+          setTimeout(function () { if (state.socket === socket) socket.connect(); }, 5000);
+        }).catch(function () {});
+      }
+    });
+    socket.on("desk", function (msg) { if (msg && msg.desk) render(msg.desk); });
+    socket.on("queues", onQueues);
+    socket.on("error", function (err) { if (err && err.code) say(errorText(err), "error"); });
+  }
+
+  // ---- start ----------------------------------------------------------------------------------
+  if (token()) {
+    showPicker();
+  } else {
+    show("login");
+  }
+})();

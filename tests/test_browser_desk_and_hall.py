@@ -1,0 +1,433 @@
+"""The officer's console, the hall board and a desk display, in Debian's chromium, against the
+real server: sign in, press Next, see the number on the board within a second, hear it."""
+from __future__ import annotations
+
+import array
+import io
+import math
+import re
+import time
+import wave
+
+import pytest
+import requests
+
+from tests.browser import another_browser, artifact, browser, console_errors  # noqa: F401
+from tests.live_server import LiveServer, free_port, write_config
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+HALL_TOKEN = "hall-token-browser"
+DESK_TOKEN = "desk-1-token-browser"
+KIOSK = {"Authorization": "Bearer kiosk-token-browser"}
+PASSWORD = "mat-khau-can-bo"
+
+CONFIG = """
+[center]
+name = "Trung tâm Phục vụ hành chính công tỉnh Thái Nguyên"
+timezone = "Asia/Ho_Chi_Minh"
+notice = "Trung tâm làm việc từ thứ Hai đến thứ Sáu: sáng 7h30–11h30, chiều 13h30–17h00. Xin vui lòng giữ trật tự và chờ đến lượt."
+
+[server]
+port = {PORT}
+database = "data/browser.db"
+
+[announce]
+repeat = 0
+
+[[agencies]]
+code = "STP"
+name = "Sở Tư pháp <i>thử</i>"
+  [[agencies.services]]
+  code = "STP-LLTP"
+  name = "Lý lịch tư pháp"
+  prefix = "A"
+  [[agencies.services]]
+  code = "STP-HT"
+  name = "Hộ tịch"
+  prefix = "A"
+
+[[agencies]]
+code = "CA"
+name = "Công an tỉnh"
+  [[agencies.services]]
+  code = "CA-CC"
+  name = "Căn cước"
+  prefix = "C"
+
+[[agencies]]
+code = "BHXH"
+name = "Bảo hiểm xã hội tỉnh"
+  [[agencies.services]]
+  code = "BHXH-THE"
+  name = "Cấp lại thẻ bảo hiểm y tế"
+  prefix = "B"
+
+[[desks]]
+number = 1
+agency = "STP"
+services = ["STP-LLTP", "STP-HT"]
+name = "Quầy 1 – Sở Tư pháp"
+
+[[desks]]
+number = 2
+agency = "STP"
+services = ["STP-LLTP"]
+
+[[desks]]
+number = 3
+agency = "CA"
+services = ["CA-CC"]
+
+[[desks]]
+number = 4
+agency = "BHXH"
+services = ["BHXH-THE"]
+
+[[kiosks]]
+id = "kiosk-1"
+token = "kiosk-token-browser"
+
+[[displays]]
+id = "hall-1"
+token = "hall-token-browser"
+kind = "hall"
+
+[[displays]]
+id = "desk-1"
+token = "desk-1-token-browser"
+kind = "desk"
+desk = 1
+audio = false
+"""
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    from server.auth.users import create_user
+    from server.config import load_config
+    from server.storage import Storage
+    from server.storage.sync import sync_config
+
+    tmp = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    path = write_config(tmp, CONFIG, port)
+    config = load_config(path)
+    storage = Storage(config.server.database)
+    sync_config(storage, config)
+    create_user(storage, "canbo1", PASSWORD, "officer", "STP")
+    create_user(storage, "canbo3", PASSWORD, "officer", "CA")
+    create_user(storage, "giamsat", PASSWORD, "supervisor")
+    storage.close()
+    server = LiveServer(path, port).start()
+    yield server
+    server.stop()
+
+
+def issue(live, service="STP-LLTP") -> dict:
+    r = requests.post(live.url + "/api/v1/tickets", json={"service": service}, headers=KIOSK, timeout=15)
+    assert r.status_code == 201, r.text
+    return r.json()["ticket"]
+
+
+def login(live, username) -> dict:
+    r = requests.post(live.url + "/api/v1/auth/login", json={"username": username, "password": PASSWORD}, timeout=15)
+    return {"Authorization": "Bearer " + r.json()["access_token"]}
+
+
+def wav_stats(data: bytes) -> tuple[float, float]:
+    """(seconds, RMS of 32767) of a 16-bit PCM WAV."""
+    with wave.open(io.BytesIO(data)) as w:
+        assert w.getsampwidth() == 2
+        frames = w.readframes(w.getnframes())
+        seconds = w.getnframes() / w.getframerate()
+    samples = array.array("h", frames)
+    rms = math.sqrt(sum(s * s for s in samples) / len(samples)) if samples else 0.0
+    return seconds, rms
+
+
+def sign_in(page, live, username="canbo1", desk=1):
+    page.goto(live.url + "/desk")
+    page.fill("#login-username", username)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#view-picker:not([hidden]), #view-console:not([hidden])")
+    if page.is_visible("#view-picker"):
+        page.click(f".desk-choice:has(.n:text-is('{desk}'))")
+    page.wait_for_selector("#view-console:not([hidden])")
+    page.wait_for_function("() => document.getElementById('conn').classList.contains('on')")
+
+
+def open_hall(browser, live):
+    hall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    errors = console_errors(hall)
+    hall.goto(f"{live.url}/display/hall?token={HALL_TOKEN}")
+    hall.wait_for_function("() => window.hallSocket && window.hallSocket.connected")
+    return hall, errors
+
+
+def announcer_state(page) -> dict:
+    """What the hall's announcer is doing, for failure messages."""
+    return page.evaluate("""() => { const a = document.getElementById('announcer'), n = window.hallAnnouncer;
+        return {played: n.played, queue: n.queue.map(q => q.path), busy: n.busy, blocked: n.blocked,
+                src: a.src, paused: a.paused, time: a.currentTime, duration: a.duration,
+                error: a.error && a.error.code}; }""")
+
+
+def wait_for_sound(page, predicate: str, timeout: float):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        return page.wait_for_function(predicate, timeout=timeout)
+    except PlaywrightTimeout:
+        raise AssertionError(f"announcer stuck: {announcer_state(page)}") from None
+
+
+def press(page, key):
+    """A shortcut key, once the console is idle (keys are ignored while an action is in flight)."""
+    page.wait_for_function("() => !document.getElementById('actions').classList.contains('busy')")
+    page.keyboard.press(key)
+
+
+def click(page, selector):
+    """A console button, once the console is idle (clicks are ignored while an action is in flight)."""
+    page.wait_for_function("() => !document.getElementById('actions').classList.contains('busy')")
+    page.click(selector)
+
+
+def real_errors(errors):
+    return [e for e in errors if "favicon" not in e]
+
+
+def test_officer_presses_next_the_hall_shows_and_says_it(browser, live):
+    # Other desks at work before the board opens, so that "now serving" has something to show.
+    for service in ("CA-CC", "CA-CC", "BHXH-THE"):
+        issue(live, service)
+    assert requests.post(f"{live.url}/api/v1/desks/3/next", headers=login(live, "canbo3"), timeout=15).status_code == 200
+    assert requests.post(f"{live.url}/api/v1/desks/4/next", headers=login(live, "giamsat"), timeout=15).status_code == 200
+
+    hall, hall_errors = open_hall(browser, live)
+    desk_display = browser.new_page(viewport={"width": 1280, "height": 720})
+    desk_errors = console_errors(desk_display)
+    desk_display.goto(f"{live.url}/display/desk/1?token={DESK_TOKEN}")
+    desk_display.wait_for_function("() => window.deskSocket && window.deskSocket.connected")
+
+    console = browser.new_page(viewport={"width": 1366, "height": 820})
+    console_errs = console_errors(console)
+    sign_in(console, live)
+    ticket = issue(live)
+    issue(live, "STP-HT")
+    console.wait_for_function("() => document.querySelector('#waiting .waiting-row .n').textContent !== '0'")
+
+    console.wait_for_function("() => !document.getElementById('actions').classList.contains('busy')")
+    started = time.monotonic()
+    console.keyboard.press("g")                       # the shortcut of "Gọi tiếp"
+    hall.wait_for_function(f"() => document.getElementById('latest-code').textContent === {ticket['code']!r}", timeout=1000)
+    shown_after = time.monotonic() - started
+    assert shown_after < 1.0
+    assert hall.text_content("#latest-desk") == "1"
+    assert hall.text_content("#latest-desk-name") == "Quầy 1 – Sở Tư pháp"
+    desk_display.wait_for_function(
+        f"() => document.getElementById('desk-code').textContent === {ticket['code']!r}", timeout=2000)
+    console.wait_for_function(f"() => document.getElementById('current-code').textContent === {ticket['code']!r}")
+    assert console.text_content("#current-status").startswith("Đã gọi")
+
+    # The announcement really plays: a WAV of 1.5 s or more, time advancing.
+    wait_for_sound(hall, "() => { const a = document.getElementById('announcer');"
+                         "  return a.src.includes('/audio/call/') && !a.paused && a.currentTime > 0.2; }", timeout=15000)
+    src, duration, t1 = hall.evaluate(
+        "() => { const a = document.getElementById('announcer'); return [a.src, a.duration, a.currentTime]; }")
+    hall.wait_for_timeout(400)
+    t2 = hall.evaluate("() => document.getElementById('announcer').currentTime")
+    assert duration >= 1.5, duration
+    assert t2 > t1, (t1, t2)
+    assert src.endswith(f"/audio/call/{ticket['code']}/1.wav")
+    wav = requests.get(src, timeout=20)
+    assert wav.status_code == 200 and wav.headers["Content-Type"].startswith("audio/wav")
+    seconds, rms = wav_stats(wav.content)
+    assert seconds >= 1.5 and rms > 500, (seconds, rms)
+
+    # The desk display has audio = false: it never asks for a sound.
+    assert desk_display.evaluate("() => document.getElementById('announcer').getAttribute('src')") is None
+    assert not [e for e in desk_errors if "/audio/" in e]
+
+    # Names from the config are text, never markup.
+    hall.wait_for_function("() => document.querySelectorAll('.agency').length >= 2")
+    names = hall.eval_on_selector_all(".agency-name", "els => els.map(e => e.textContent)")
+    assert "Sở Tư pháp <i>thử</i>" in names
+    assert hall.query_selector(".agency-name i") is None
+
+    hall.wait_for_timeout(300)
+    hall.screenshot(path=str(artifact("hall-board.png")))
+    console.screenshot(path=str(artifact("desk-console.png")))
+    desk_display.screenshot(path=str(artifact("desk-display.png")))
+    assert real_errors(hall_errors) == [] and real_errors(desk_errors) == [] and real_errors(console_errs) == []
+    for page in (hall, desk_display, console):
+        page.close()
+
+
+def test_console_survives_reload_shows_server_errors_and_signs_out_on_401(browser, live):
+    console = browser.new_page(viewport={"width": 1366, "height": 820})
+    errors = console_errors(console)
+    sign_in(console, live, desk=2)
+    ticket = issue(live)
+    click(console, "#btn-next")
+    console.wait_for_function(f"() => document.getElementById('current-code').textContent === {ticket['code']!r}")
+    click(console, "#btn-start")
+    console.wait_for_function("() => document.getElementById('current-status').textContent === 'Đang phục vụ'")
+
+    console.reload()                                   # state comes back from the server
+    console.wait_for_selector("#view-console:not([hidden])")
+    console.wait_for_function(f"() => document.getElementById('current-code').textContent === {ticket['code']!r}")
+    assert console.text_content("#topbar-desk").startswith("Quầy 2 · Sở Tư pháp")
+
+    # Transfer dialog open while someone else finishes the ticket: the server's 409 is shown in Vietnamese.
+    press(console, "c")
+    console.wait_for_selector("#modal-transfer:not([hidden])")
+    console.select_option("#transfer-service", "CA-CC")
+    r = requests.post(f"{live.url}/api/v1/desks/2/finish", headers=login(live, "giamsat"), timeout=15)
+    assert r.status_code == 200
+    console.click("#transfer-form button[type=submit]")
+    console.wait_for_selector("#message.error")
+    assert "chưa có số nào đang phục vụ" in console.text_content("#message")
+
+    # Pause with a reason, then resume.
+    press(console, "t")
+    console.fill("#pause-reason", "Họp giao ban")
+    console.keyboard.press("Enter")
+    console.wait_for_function("() => !document.getElementById('paused-banner').hidden")
+    assert console.text_content("#paused-banner") == "Tạm dừng: Họp giao ban"
+    press(console, "t")
+    console.wait_for_function("() => document.getElementById('paused-banner').hidden")
+
+    # An expired or revoked token (401) brings the sign-in form back.
+    console.evaluate("() => sessionStorage.setItem('hangdoi.desk.token', 'expired.token.value')")
+    press(console, "g")
+    console.wait_for_selector("#view-login:not([hidden])")
+    assert "hết hạn" in console.text_content("#login-hint")
+
+    # Signed in again: the picker offers the officer's own agency's desks only; then sign out.
+    console.fill("#login-username", "canbo1")
+    console.fill("#login-password", PASSWORD)
+    console.click("#login-submit")
+    console.wait_for_selector("#view-picker:not([hidden])")
+    assert console.eval_on_selector_all(".desk-choice .n", "els => els.map(e => e.textContent)") == ["1", "2"]
+    console.click(".desk-choice:has(.n:text-is('2'))")
+    console.wait_for_selector("#view-console:not([hidden])")
+    click(console, "#sign-out")
+    console.wait_for_selector("#view-login:not([hidden])")
+    assert console.text_content("#login-hint") == "Bạn đã đăng xuất."
+    assert console.evaluate("() => sessionStorage.length") == 0
+    desk2 = requests.get(f"{live.url}/api/v1/desks/2", headers=login(live, "giamsat"), timeout=15).json()["desk"]
+    assert desk2["state"] == "closed"                 # signing out closes the desk
+    assert [e for e in real_errors(errors) if "HTTP 401" not in e and "HTTP 409" not in e] == []
+    console.close()
+
+
+def test_hall_marks_a_cut_and_comes_back_with_the_current_state(browser, live):
+    hall, _ = open_hall(browser, live)
+    live.stop()
+    hall.wait_for_selector("#offline:not([hidden])", timeout=10000)
+    assert "Mất kết nối" in hall.text_content("#offline")
+    live.start()
+    issue(live, "CA-CC")
+    r = requests.post(f"{live.url}/api/v1/desks/3/next", headers=login(live, "canbo3"), timeout=15)
+    ticket = r.json()["ticket"]
+    # Called while the board was still reconnecting: the snapshot brings it, no reload.
+    hall.wait_for_function(f"() => document.getElementById('latest-code').textContent === {ticket['code']!r}",
+                           timeout=20000)
+    hall.wait_for_selector("#offline", state="hidden")
+    hall.close()
+
+
+def test_wrong_token_gets_a_polite_page(browser, live):
+    page = browser.new_page()
+    response = page.goto(f"{live.url}/display/hall?token=wrong-token")
+    assert response.status == 403
+    assert "Xin lỗi" in page.text_content("h1")
+    assert "Traceback" not in page.content()
+    page.close()
+
+
+def test_calls_faster_than_speech_are_all_said_in_order_one_at_a_time(browser, live):
+    hall, errors = open_hall(browser, live)
+    tokens = {"STP": login(live, "canbo1"), "CA": login(live, "canbo3"), "ANY": login(live, "giamsat")}
+    for service in ("STP-LLTP", "STP-LLTP", "CA-CC", "BHXH-THE"):
+        issue(live, service)
+    codes = []
+    for desk, who in ((1, "STP"), (2, "STP"), (3, "CA"), (4, "ANY")):   # four calls within a few ms
+        r = requests.post(f"{live.url}/api/v1/desks/{desk}/next", headers=tokens[who], timeout=15)
+        codes.append((r.json()["ticket"]["code"], desk))
+    # The first is said at once; the three that arrived meanwhile wait, then are said in one file.
+    played = wait_for_sound(hall, "() => window.hallAnnouncer.played.length >= 2 && window.hallAnnouncer.played",
+                            timeout=30000).json_value()
+    assert played[0] == f"/audio/call/{codes[0][0]}/{codes[0][1]}.wav"
+    assert played[1] == ("/display/audio/batch.wav?" + "&".join(f"c={c}-{d}" for c, d in codes[1:])
+                         + f"&token={HALL_TOKEN}")
+    wait_for_sound(hall, "() => { const a = document.getElementById('announcer');"
+                         " return a.src.includes('batch.wav') && !a.paused && a.currentTime > 0.2; }", timeout=20000)
+    duration = hall.evaluate("() => document.getElementById('announcer').duration")
+    assert duration > 4, duration                                  # three sentences
+    assert hall.evaluate("() => window.hallAnnouncer.queue.length") == 0
+    assert real_errors(errors) == []
+    hall.close()
+
+
+def test_a_browser_that_blocks_autoplay_gets_a_one_time_sound_tap(browser, live):
+    with another_browser(browser, autoplay=False) as strict:
+        hall = strict.new_page(viewport={"width": 1920, "height": 1080})
+        hall.goto(f"{live.url}/display/hall?token={HALL_TOKEN}")
+        hall.wait_for_selector("#sound-overlay:not([hidden])", timeout=10000)
+        assert "Bật âm thanh" in hall.text_content("#sound-button")
+        hall.screenshot(path=str(artifact("hall-sound-tap.png")))
+        hall.click("#sound-button")                                # the tap is a user gesture
+        assert hall.is_hidden("#sound-overlay")
+        issue(live, "CA-CC")
+        requests.post(f"{live.url}/api/v1/desks/3/next", headers=login(live, "canbo3"), timeout=15)
+        hall.wait_for_function("() => { const a = document.getElementById('announcer');"
+                               " return a.src.includes('/audio/') && !a.paused && a.currentTime > 0.2; }",
+                               timeout=20000)
+        assert hall.is_hidden("#sound-overlay")
+
+
+def test_the_board_of_a_full_center_turns_pages(browser, tmp_path):
+    """The demo config (23 agencies, 52 desks): "Đang phục vụ" does not fit one screen and pages."""
+    from server.auth.users import create_user
+    from server.config import load_config
+    from server.storage import Storage
+    from server.storage.sync import sync_config
+    from tests.live_server import ROOT
+
+    port = free_port()
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^database = .*$', 'database = "data/full.db"', text)
+    text = re.sub(r'(?m)^public_url = .*$', f'public_url = "http://127.0.0.1:{port}"', text)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path)
+    hall_token = next(d.token for d in config.displays if d.kind == "hall")
+    kiosk = {"Authorization": f"Bearer {config.kiosks[0].token}"}
+    storage = Storage(config.server.database)
+    sync_config(storage, config)
+    create_user(storage, "quantri", PASSWORD, "admin")
+    storage.close()
+    with LiveServer(path, port) as full:
+        session = requests.Session()
+        admin = login(full, "quantri")
+        for desk in config.desks:
+            assert session.post(full.url + "/api/v1/tickets", json={"service": desk.services[0]}, headers=kiosk,
+                                timeout=15).status_code == 201
+            assert session.post(f"{full.url}/api/v1/desks/{desk.number}/next", headers=admin, timeout=15).status_code == 200
+        hall = browser.new_page(viewport={"width": 1920, "height": 1080})
+        errors = console_errors(hall)
+        hall.goto(f"{full.url}/display/hall?token={hall_token}")
+        hall.wait_for_function("() => window.hallSocket && window.hallSocket.connected")
+        hall.wait_for_function(f"() => document.querySelectorAll('.agency').length === {len(config.agencies)}")
+        assert re.fullmatch(r"1/[2-9]", hall.text_content("#page-mark").strip())
+        assert len(hall.query_selector_all(".recent-row")) == 9
+        # every code on the board fits its box (long codes such as "KCN001" are shrunk, not cut)
+        assert hall.evaluate("() => [...document.querySelectorAll('.recent-code, #latest-code')]"
+                             ".every(e => e.scrollWidth <= e.parentElement.clientWidth + 1)")
+        hall.screenshot(path=str(artifact("hall-board-full-center.png")))
+        assert real_errors(errors) == []
+        hall.close()
