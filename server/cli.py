@@ -89,5 +89,90 @@ def user_add(username: str, role: str, agency: str | None, config_path: str) -> 
                + (f", agency {created.agency}" if created.agency else "") + ")")
 
 
+@main.command()
+@click.option("--server", "server_url", required=True, help="the server's address, e.g. http://127.0.0.1:5000")
+@click.option("--token", required=True, envvar="HANGDOI_KIOSK_TOKEN",
+              help="this kiosk's token ([[kiosks]] token in the server's config.toml; or $HANGDOI_KIOSK_TOKEN)")
+@click.option("--printer", "printer_spec", required=True, metavar="SPEC",
+              help="usb:VID:PID, serial:DEVICE[:BAUD], network:HOST[:PORT], file:PATH, cups:QUEUE or preview:DIR, "
+                   "optionally followed by ,width=576|384 and ,qr=native|image")
+@click.option("--status-interval", default=10.0, show_default=True, type=click.FloatRange(0.2, 3600),
+              help="seconds between two questions to the printer about its paper")
+def kiosk(server_url: str, token: str, printer_spec: str, status_interval: float) -> None:
+    """The print agent of one kiosk: stays connected to the server, prints that kiosk's tickets and
+    reports the printer's state (online, paper out, offline). Runs until SIGTERM or Ctrl-C."""
+    import logging
+    from urllib.parse import urlsplit
+
+    from kiosk.printer_spec import PrinterSpecError, parse_printer_spec
+
+    try:
+        spec = parse_printer_spec(printer_spec)
+    except PrinterSpecError as err:
+        fail(str(err))
+    parts = urlsplit(server_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        fail(f'--server "{server_url}" must be an http:// or https:// address, e.g. http://127.0.0.1:5000')
+    if not token.strip():
+        fail("--token is empty")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from kiosk.agent import run_agent
+
+    sys.exit(run_agent(server_url, token.strip(), spec, status_interval_s=status_interval))
+
+
+@main.command()
+@click.option("--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
+              help="the center to simulate (copied to a temporary folder with a fresh database)")
+@click.option("--visitors", default=1000, show_default=True, type=click.IntRange(1, 20000))
+@click.option("--hours", default="07:30-17:00", show_default=True, help="opening of the kiosks, HH:MM-HH:MM")
+@click.option("--speed", default=60.0, show_default=True, type=click.FloatRange(1, 2000, min_open=False),
+              help="simulated seconds per real second")
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--desks-extra", "desks_extra", multiple=True, metavar="AGENCY=N[@HH:MM]",
+              help="what if: N more desks for AGENCY (all its services), opening at HH:MM; repeatable")
+@click.option("--mix", multiple=True, metavar="CODE=WEIGHT",
+              help="load factor of an agency or a service (default CA=1.5, THUE/BHXH/SNNMT=1.3, others 0.8)")
+@click.option("--priority", "priority_share", default=0.08, show_default=True, type=click.FloatRange(0, 1),
+              help="share of elderly, disabled, pregnant... visitors")
+@click.option("--no-show", "no_show", default=0.05, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--transfer", default=0.02, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--lunch", default="11:30-13:30", show_default=True, help='HH:MM-HH:MM, or "none"')
+@click.option("--lunch-share", default=0.85, show_default=True, type=click.FloatRange(0, 1),
+              help="share of desks that pause for lunch")
+@click.option("--phones", default=0.25, show_default=True, type=click.FloatRange(0, 1),
+              help="share of visitors following their ticket on a phone")
+@click.option("--phones-max", default=60, show_default=True, type=click.IntRange(0, 1000),
+              help="phones connected at once, at most")
+@click.option("--displays", "halls", default=3, show_default=True, type=click.IntRange(0, 50), help="hall displays")
+@click.option("--desk-displays", default=3, show_default=True, type=click.IntRange(0, 50))
+@click.option("--kiosks", default=2, show_default=True, type=click.IntRange(1, 20))
+@click.option("--print/--no-print", "print_tickets", default=None,
+              help="run a preview print agent per kiosk (default: when `hangdoi kiosk` exists)")
+@click.option("--voice/--no-voice", default=True, show_default=True,
+              help="one hall display speaks, so the server renders the voice of every call")
+@click.option("--overtime", default=60.0, show_default=True, type=click.FloatRange(0, 600),
+              help="minutes the desks go on serving after closing")
+@click.option("--server", "server_url", default=None,
+              help="drive a server already running on this machine instead (needs --kiosk-token and --user)")
+@click.option("--kiosk-token", multiple=True, help="with --server: a kiosk token; repeatable")
+@click.option("--display-token", multiple=True, help="with --server: a hall display token; repeatable")
+@click.option("--user", "users", multiple=True,
+              help="with --server: an officer (one per agency) or a supervisor; passwords on standard input, "
+                   "one line per --user")
+@click.option("--server-pid", default=None, type=int, help="with --server: its pid, for CPU and memory")
+@click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False), help="also write the results here")
+@click.option("--keep", is_flag=True, help="keep the temporary folder (database, logs, printed tickets)")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def simulate(config_path, visitors, hours, speed, seed, desks_extra, mix, priority_share, no_show, transfer, lunch,
+             lunch_share, phones, phones_max, halls, desk_displays, kiosks, print_tickets, voice, overtime, server_url,
+             kiosk_token, display_token, users, server_pid, json_path, keep, quiet) -> None:
+    """Replay a day of the center against a real server, faster than real time, and report waits,
+    the estimate's error, deliveries to displays and printers, and the server's CPU and memory."""
+    from .simulate.cli import simulate_command
+
+    sys.exit(simulate_command(locals()))
+
+
 if __name__ == "__main__":
     main()

@@ -267,3 +267,13 @@ def _refs(node):
     elif isinstance(node, list):
         for v in node:
             yield from _refs(v)
+
+
+def test_announcement_audio_only_for_calls_that_happened(client, tokens):
+    assert client.get("/audio/call/A001/1.wav").status_code == 404        # nobody was called
+    issue(client, tokens)
+    call = client.post("/api/v1/desks/1/next", headers=bearer(tokens["stp1"])).get_json()["ticket"]
+    assert client.get("/audio/call/A001/2.wav").status_code == 404        # not to that desk
+    assert client.get("/audio/call/Z999/1.wav").status_code == 404
+    r = client.get(f"/audio/call/{call['code']}/1.wav")
+    assert r.status_code == 200 and r.mimetype == "audio/wav" and r.get_data()[:4] == b"RIFF"

@@ -257,10 +257,15 @@ def test_estimate_uses_the_default_until_there_is_history_then_real_service_time
     service.finish(officer_ca, 3)       # 4 finished at 120 s each (plus the 2 before)
     q = {x["code"]: x for x in service.queues()}["CA-CC"]
     assert q["waiting"] == 2
-    assert q["estimated_wait_s"] == round((2 + 0.5) * 120 / 1)   # mean of the real times, not the default
+    # mean of the real times (120 s), not the default. The estimator replays the desks (issue 6):
+    # desk 3 is open and idle, so the 2 waiting are called at 0 s and 120 s and a new ticket at
+    # 240 s. (The first formula, (2 + 0.5) × 120 = 300, added half a service for a desk that was idle.)
+    assert q["estimated_wait_s"] == 2 * 120
     service.call_next(officer_ca, 3)    # busy again, 1 waiting
     q = {x["code"]: x for x in service.queues()}["CA-CC"]
-    assert q["estimated_wait_s"] == round((1 + 0.5) * 120 / 1)
+    # desk 3 has just called a ticket (120 s to go), then the one waiting (120 s): 240 s.
+    # (The first formula said (1 + 0.5) × 120 = 180, counting the ticket at the desk as half done.)
+    assert q["estimated_wait_s"] == 2 * 120
     service.call_next(officer_ca, 3)
     service.finish(officer_ca, 3)       # nobody waits and desk 3 is open and idle: no wait at all
     assert {x["code"]: x for x in service.queues()}["CA-CC"]["estimated_wait_s"] == 0

@@ -462,7 +462,11 @@ class SpeechSynthesizer:
 
     def _render(self, job: _Job) -> None:
         started = time.perf_counter()
-        rate, speech = self._speak(job.text)
+        try:
+            rate, speech = self._speak(job.text)
+        except SpeechError as first:             # the engine rarely hands back an empty file: once more
+            log.warning("%s; trying once more", first)
+            rate, speech = self._speak(job.text)
         samples = array.array("h")
         if self._chime is not None:
             chime_rate, chime = self._chime

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .context import RuleContext
-from .estimate import capacity, estimate_wait_s
+from .estimate import estimate_for_ticket, estimates_for_new_tickets
 
 TICKET_COLUMNS = (
     "t.id, t.code, t.service, t.agency, t.priority, t.status, t.issued_at, t.queued_at, t.called_at, "
@@ -37,7 +37,7 @@ def waiting_ahead(db, row: dict) -> int:
 def ticket_view(db, ctx: RuleContext, row: dict) -> dict[str, Any]:
     if row["status"] == "waiting":
         ahead = waiting_ahead(db, row)
-        estimate = estimate_wait_s(ahead, capacity(db, row["service"]), ctx.mean_service_s(db, row["service"]))
+        estimate = estimate_for_ticket(db, ctx, row, ahead)
     else:
         ahead, estimate = 0, 0
     iso = ctx.clock.iso
@@ -111,10 +111,11 @@ def queues_view(db, ctx: RuleContext) -> list[dict[str, Any]]:
     oldest = dict(db.execute(
         "SELECT service, min(queued_at) FROM tickets WHERE day = ? AND status = 'waiting' GROUP BY service", [day]
     ).fetchall())
+    estimates = estimates_for_new_tickets(db, ctx)
     out = []
     for code, agency in db.execute("SELECT code, agency FROM services WHERE active = 1 ORDER BY position").fetchall():
         n = waiting.get(code, 0)
-        estimate = estimate_wait_s(n, capacity(db, code), ctx.mean_service_s(db, code))
+        estimate = estimates.get(code, 0)
         out.append({
             "code": code,
             "agency": agency,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, send_file
@@ -40,11 +41,22 @@ def call_payload(db, hub, ticket_id: int, desk: int, at: float, recall: bool, pr
     }
 
 
+def _was_called(hub, code: str, desk: int) -> bool:
+    """Only calls that really happened (today or yesterday) are spoken: nobody can make the server
+    synthesise and cache sentences for made-up codes."""
+    today = hub.clock.today()
+    days = [today.isoformat(), (today - timedelta(days=1)).isoformat()]
+    with hub.storage.read() as db:
+        return db.execute(
+            "SELECT 1 FROM tickets t JOIN events e ON e.ticket = t.id WHERE t.day IN (?, ?) AND t.code = ? "
+            "AND e.desk = ? AND e.type IN ('called', 'recalled') LIMIT 1", [*days, code, desk]).fetchone() is not None
+
+
 @audio.get("/audio/call/<code>/<int:desk>.wav")
 def call_audio(code: str, desk: int):
     """The announcement of ``code`` to ``desk``: chime, sentence, repeated per announce.repeat."""
     hub = current_app.extensions["hangdoi"]
-    if not CODE_RE.match(code) or hub.config.desk(desk) is None or hub.voice is None:
+    if not CODE_RE.match(code) or hub.config.desk(desk) is None or hub.voice is None or not _was_called(hub, code, desk):
         abort(404)
     spoken = spoken_text(hub.config.announce.template, code, desk)
     try:
