@@ -431,3 +431,41 @@ def test_the_board_of_a_full_center_turns_pages(browser, tmp_path):
         hall.screenshot(path=str(artifact("hall-board-full-center.png")))
         assert real_errors(errors) == []
         hall.close()
+
+
+def test_desk_display_offers_the_rating_after_finish_and_the_report_counts_the_tap(browser, live):
+    """Đánh giá mức độ hài lòng: the desk's screen turns to five faces when the officer finishes,
+    the visitor taps one, the rating is stored with the ticket and shows in the report."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    errors = console_errors(page)
+    page.goto(f"{live.url}/display/desk/1?token={DESK_TOKEN}")
+    page.wait_for_function("() => window.deskSocket && window.deskSocket.connected")
+    ticket = issue(live)
+    officer = login(live, "canbo1")
+    while True:                                    # bring this ticket to desk 1 (earlier tests left others)
+        called = requests.post(live.url + "/api/v1/desks/1/next", headers=officer, timeout=15).json()["ticket"]
+        assert called is not None
+        if called["id"] == ticket["id"]:
+            break
+    page.wait_for_function(f"() => document.getElementById('desk-code').textContent === '{ticket['code']}'")
+    assert page.locator("#rating").is_hidden()
+    requests.post(live.url + "/api/v1/desks/1/finish", headers=officer, timeout=15).raise_for_status()
+    page.wait_for_selector("#rating:not([hidden])", timeout=5000)
+    assert page.locator("#rating-code").text_content() == ticket["code"]
+    page.screenshot(path=str(artifact("desk-display-rating.png")))
+    page.locator("button[data-score='5']").click()
+    page.wait_for_function("() => document.getElementById('rating-thanks').textContent.includes('Cảm ơn')")
+    supervisor = login(live, "giamsat")
+    day = ticket["issued_at"][:10]
+    summary = requests.get(f"{live.url}/api/v1/reports/summary?from={day}&to={day}", headers=supervisor,
+                           timeout=15).json()
+    by_desk = {row["number"]: row for row in summary["by_desk"]}
+    assert by_desk[1]["ratings"] >= 1 and summary["totals"]["ratings"] >= 1
+    page.locator("button[data-score='1']").dispatch_event("click")  # a second tap is not a second rating
+    time.sleep(0.5)
+    again = requests.get(f"{live.url}/api/v1/reports/summary?from={day}&to={day}", headers=supervisor,
+                         timeout=15).json()
+    assert again["totals"]["ratings"] == summary["totals"]["ratings"]
+    page.wait_for_selector("#rating", state="hidden", timeout=6000)
+    assert not errors, errors
+    page.close()

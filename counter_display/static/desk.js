@@ -85,3 +85,57 @@
     document.getElementById("offline").hidden = !on;
   });
 })();
+
+/* The satisfaction rating (đánh giá mức độ hài lòng): after the desk finishes a ticket the server
+ * sends `rating_request`; the screen offers five faces for a short time, sends the visitor's tap
+ * with this display's token, thanks them, and returns to the number. */
+(function () {
+  "use strict";
+  var H = window.HangDoi;
+  var overlay = document.getElementById("rating");
+  if (!overlay || !window.deskSocket) return;
+  var timer = null, ticketId = null;
+
+  function close() {
+    overlay.hidden = true;
+    ticketId = null;
+    if (timer) { clearTimeout(timer); timer = null; }
+  }
+
+  function show(msg) {
+    if (!msg || !msg.ticket || typeof msg.ticket.id !== "number") return;
+    ticketId = msg.ticket.id;
+    H.setText("rating-code", msg.ticket.code || "");
+    H.setText("rating-thanks", "");
+    overlay.classList.remove("sent");
+    overlay.hidden = false;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(close, 1000 * (msg.timeout_s || 30));
+  }
+
+  function send(score) {
+    if (ticketId === null) return;
+    var id = ticketId;
+    ticketId = null;                                 // one rating per ticket, however many taps
+    fetch("/api/v1/tickets/" + id + "/rating", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + H.token() },
+      body: JSON.stringify({ score: score })
+    }).then(function (r) {
+      overlay.classList.add("sent");
+      H.setText("rating-thanks", r.ok || r.status === 409 ? "Cảm ơn quý khách đã đánh giá!"
+                                                         : "Chưa gửi được đánh giá. Xin cảm ơn quý khách!");
+    }).catch(function () {
+      H.setText("rating-thanks", "Chưa gửi được đánh giá. Xin cảm ơn quý khách!");
+    }).then(function () {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(close, 3000);
+    });
+  }
+
+  Array.prototype.forEach.call(overlay.querySelectorAll("button[data-score]"), function (button) {
+    button.addEventListener("click", function () { send(Number(button.getAttribute("data-score"))); });
+  });
+  window.deskSocket.on("rating_request", show);
+  window.deskSocket.on("call", close);               // the next visitor is called: back to the number
+})();

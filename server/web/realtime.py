@@ -35,10 +35,11 @@ from .views import compact_desk, public_call, recent_calls, snapshot_desks
 log = logging.getLogger("hangdoi.realtime")
 
 QUEUES_MIN_INTERVAL_S = 0.3
+RATING_TIMEOUT_S = 30
 DESK_EVENTS = {ev.CALLED, ev.RECALLED, ev.STARTED, ev.FINISHED, ev.NO_SHOW, ev.TRANSFERRED, ev.PAUSED,
-               ev.RESUMED, ev.DESK_OPENED, ev.DESK_CLOSED}
+               ev.RESUMED, ev.DESK_OPENED, ev.DESK_CLOSED, ev.CANCELLED}
 QUEUE_EVENTS = {ev.ISSUED, ev.CALLED, ev.TRANSFERRED, ev.DESK_OPENED, ev.DESK_CLOSED, ev.FINISHED, ev.NO_SHOW,
-                ev.PAUSED, ev.RESUMED}
+                ev.PAUSED, ev.RESUMED, ev.CANCELLED, ev.REACTIVATED, ev.CLOSED_END_OF_DAY}
 
 
 @dataclass
@@ -164,6 +165,10 @@ class Realtime:
                 self._queues_dirty.set()
             if event.type in (ev.CALLED, ev.RECALLED):
                 called_desks.add(event.desk)
+            if event.type == ev.FINISHED and event.desk is not None and self._has_members(f"desk:{event.desk}"):
+                # the desk's display turns to its satisfaction rating for this visitor
+                sio.emit("rating_request", {"ticket": {"id": event.ticket, "code": event.data.get("code")},
+                                            "desk": event.desk, "timeout_s": RATING_TIMEOUT_S}, to=f"desk:{event.desk}")
             if event.type in (ev.CALLED, ev.RECALLED) and any(
                     self._has_members(r) for r in ("hall", f"desk:{event.desk}", f"ticket:{event.ticket}")):
                 payload = self._call_payload(event)
