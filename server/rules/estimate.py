@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import heapq
 import json
-import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -71,10 +71,22 @@ class ServiceTimes:
 
     TTL_S = 60.0
 
+    LAYOUT_TTL_S = 60.0          # which desk serves what changes only when the config is synced
+
     def __init__(self):
         self._cache: dict[str, tuple[History, float]] = {}
         self._pauses: tuple[object, dict[str | None, float]] | None = None
-        self._lock = threading.Lock()
+        self._layout: tuple[float, dict[int, tuple[str, ...]], dict[str, frozenset[str]]] | None = None
+        self._version = 0
+        self._derived_at: tuple[int, tuple] = (-1, ())
+
+    def layout(self, db) -> tuple[dict[int, tuple[str, ...]], dict[str, frozenset[str]]]:
+        """(desk → its active services, service → the services sharing desks with it), cached."""
+        now = time.monotonic()
+        if self._layout is None or not 0 <= now - self._layout[0] < self.LAYOUT_TTL_S:
+            services_of = _services_of(db)
+            self._layout = (now, services_of, _components(services_of))
+        return self._layout[1], self._layout[2]
 
     def history(self, db, service: str, now: float, default_s: float) -> History:
         hit = self._cache.get(service)
@@ -82,20 +94,33 @@ class ServiceTimes:
             return hit[0]
         value = service_history(db, service, now, default_s)
         self._cache[service] = (value, now)
+        self._version += 1
         return value
 
     def get(self, db, service: str, now: float, default_s: float) -> float:
         return self.history(db, service, now, default_s).mean_s
 
     def invalidate(self, service: str) -> None:
-        self._cache.pop(service, None)
+        if self._cache.pop(service, None) is not None:
+            self._version += 1
+
+    def _derived(self) -> tuple[History, dict[int, float]]:
+        """Every cached service's recent tickets pooled, and each desk's pace: recomputed only
+        when the cache changed."""
+        if self._derived_at[0] != self._version:
+            histories = {s: h for s, (h, _) in list(self._cache.items())}
+            pooled = tuple((None, d) for h in histories.values() for _, d in h.durations)
+            self._derived_at = (self._version, (History(0.0, pooled), _paces(histories)))
+        return self._derived_at[1]
 
     def pooled_mean(self, default_s: float, running: list[float]) -> float:
         """The prior of a service with little history: the center-wide mean over every cached
         service's recent tickets and the tickets at the desks now (see ``service_mean``), itself
         starting from the configured default."""
-        durations = [d for h, _ in list(self._cache.values()) for _, d in h.durations]
-        return service_mean(History(default_s, tuple((None, d) for d in durations)), default_s, running)
+        return service_mean(self._derived()[0], default_s, running)
+
+    def paces(self) -> dict[int, float]:
+        return self._derived()[1]
 
     def pause_lengths(self, db, key, days: list[str]) -> dict[str | None, float]:
         """Median pause length by reason (``None``: any reason), recomputed when ``key`` changes."""
@@ -212,26 +237,32 @@ def _services_of(db) -> dict[int, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _component(services_of: dict[int, tuple[str, ...]], service: str) -> set[str]:
-    """The services linked to ``service`` through desks that serve several of them."""
-    seen, todo = {service}, [service]
-    while todo:
-        s = todo.pop()
-        for svcs in services_of.values():
-            if s in svcs:
-                for other in svcs:
-                    if other not in seen:
-                        seen.add(other)
-                        todo.append(other)
-    return seen
+def _components(services_of: dict[int, tuple[str, ...]]) -> dict[str, frozenset[str]]:
+    """Each service → the services linked to it through desks that serve several of them."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for svcs in services_of.values():
+        for other in svcs[1:]:
+            parent[find(other)] = find(svcs[0])
+        find(svcs[0])
+    groups: dict[str, set[str]] = {}
+    for s in parent:
+        groups.setdefault(find(s), set()).add(s)
+    return {s: frozenset(groups[find(s)]) for s in parent}
 
 
-def _hall(db, ctx, services: set[str] | None) -> _Hall:
+def _hall(db, ctx, services: frozenset[str] | None) -> _Hall:
     """Desks that serve any of ``services`` (None: all), each with the time it can next call."""
     now = ctx.clock.now()
     default = ctx.default_service_s
     times = ctx.service_times
-    services_of = _services_of(db)
+    services_of, _ = times.layout(db)
     all_rows = _desk_rows(db)
     rows = [r for r in all_rows if r[0] in services_of
             and (services is None or any(s in services for s in services_of[r[0]]))]
@@ -244,7 +275,7 @@ def _hall(db, ctx, services: set[str] | None) -> _Hall:
     prior = times.pooled_mean(default, [e for es in running.values() for e in es])
     means = {s: max(default * FLOOR_FRACTION, service_mean(h, prior, running.get(s, [])))
              for s, h in histories.items()}
-    pace = _paces(histories)
+    pace = times.paces()
     pauses = None
     desks: list[_Desk] = []
     for number, state, paused_at, reason, streak, current_service, called_at in rows:
@@ -293,14 +324,14 @@ def _paces(histories: dict[str, History]) -> dict[int, float]:
 
 
 # ---- the replay -------------------------------------------------------------------------------
-def _waiting(db, day: str, services: set[str]):
-    """The day's waiting tickets of ``services`` (id, service, prio, queued_at), at most EXACT_LIMIT + 1."""
+def _waiting(db, day: str, services):
+    """The day's waiting tickets of ``services``: (id, service, prio, queued_at)."""
     if not services:
         return []
     marks = ", ".join("?" * len(services))
     return db.execute(
         f"SELECT id, service, prio, queued_at FROM tickets WHERE day = ? AND status = 'waiting' "
-        f"AND service IN ({marks}) LIMIT ?", [day, *sorted(services), EXACT_LIMIT + 1]).fetchall()
+        f"AND service IN ({marks})", [day, *sorted(services)]).fetchall()
 
 
 def _replay(hall: _Hall, tickets, max_in_row: int, target: int | None = None):
@@ -337,17 +368,19 @@ def _replay(hall: _Hall, tickets, max_in_row: int, target: int | None = None):
 def _fluid(hall: _Hall, service: str, ahead: int, waiting_by_service: dict[str, int], default_s: float) -> int:
     """(ahead + 0.5) × mean / desks, each desk counted for the share of its work this service is."""
     mean = hall.means.get(service, default_s)
+    work = {s: n * hall.means.get(s, default_s) for s, n in waiting_by_service.items()}
     desks = 0.0
     for d in hall.desks:
         if service not in d.services:
             continue
-        work = {s: waiting_by_service.get(s, 0) * hall.means.get(s, default_s) for s in d.services}
-        total = sum(work.values())
-        desks += work[service] / total if total else 1 / len(d.services)
+        total = sum(work.get(s, 0.0) for s in d.services)
+        desks += work.get(service, 0.0) / total if total else 1 / len(d.services)
     return int(round((ahead + 0.5) * mean / (desks or 1)))
 
 
-def _counts(db, day: str, services: set[str]) -> dict[str, int]:
+def _counts(db, day: str, services) -> dict[str, int]:
+    if not services:
+        return {}
     marks = ", ".join("?" * len(services))
     return dict(db.execute(f"SELECT service, count(*) FROM tickets WHERE day = ? AND status = 'waiting' "
                            f"AND service IN ({marks}) GROUP BY service", [day, *sorted(services)]).fetchall())
@@ -356,16 +389,16 @@ def _counts(db, day: str, services: set[str]) -> dict[str, int]:
 # ---- what the views ask -----------------------------------------------------------------------
 def estimate_for_ticket(db, ctx, row: dict, ahead: int) -> int:
     """Seconds until the waiting ticket ``row`` (a ``views.ticket_row``) is expected to be called."""
-    services_of = _services_of(db)
-    group = _component(services_of, row["service"])
+    _, groups = ctx.service_times.layout(db)
+    group = groups.get(row["service"], frozenset((row["service"],)))
     hall = _hall(db, ctx, group)
-    tickets = _waiting(db, row["day"], group)
-    if len(tickets) > EXACT_LIMIT:
-        return _fluid(hall, row["service"], ahead, _counts(db, row["day"], group), ctx.default_service_s)
     if not any(row["service"] in d.services for d in hall.desks):
         mean = hall.means.get(row["service"]) or ctx.mean_service_s(db, row["service"])
         return int(round((ahead + 0.5) * mean))           # a service no desk serves: the old formula, one desk
-    called, _ = _replay(hall, tickets, ctx.priority_max_in_row, target=row["id"])
+    counts = _counts(db, row["day"], group)
+    if sum(counts.values()) > EXACT_LIMIT:
+        return _fluid(hall, row["service"], ahead, counts, ctx.default_service_s)
+    called, _ = _replay(hall, _waiting(db, row["day"], group), ctx.priority_max_in_row, target=row["id"])
     if row["id"] not in called:
         return 0
     return int(round(max(0.0, called[row["id"]] - hall.now)))
@@ -376,23 +409,19 @@ def estimates_for_new_tickets(db, ctx) -> dict[str, int]:
     hall = _hall(db, ctx, None)
     day = hall.day
     all_services = {s for svcs in hall.services_of.values() for s in svcs}
-    tickets = _waiting(db, day, all_services)
+    counts = _counts(db, day, all_services)
     out: dict[str, int] = {}
-    if len(tickets) > EXACT_LIMIT:
-        counts = _counts(db, day, all_services)
+    if sum(counts.values()) > EXACT_LIMIT:
         for s in all_services:
             out[s] = _fluid(hall, s, counts.get(s, 0), counts, ctx.default_service_s)
         return out
-    _, drained = _replay(hall, tickets, ctx.priority_max_in_row)
-    waiting = {}
-    for _, s, _, _ in tickets:
-        waiting[s] = waiting.get(s, 0) + 1
+    _, drained = _replay(hall, _waiting(db, day, all_services), ctx.priority_max_in_row)
     for s in all_services:
         free = [drained[d.number] for d in hall.desks if s in d.services and d.number in drained]
         if free:
             out[s] = int(round(max(0.0, min(free) - hall.now)))
         else:                                       # no desk serves it: the old formula, one desk
-            out[s] = int(round((waiting.get(s, 0) + 0.5) * (hall.means.get(s) or ctx.default_service_s)))
+            out[s] = int(round((counts.get(s, 0) + 0.5) * (hall.means.get(s) or ctx.default_service_s)))
     return out
 
 
