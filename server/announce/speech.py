@@ -84,6 +84,38 @@ def _gevent_hub():
     return get_hub_if_exists()
 
 
+# --- logging from the worker thread ----------------------------------------
+
+_LOG_LOOP = None  # the gevent loop of the thread that hands work to the voice (None without gevent)
+
+
+def _remember_loop() -> None:
+    global _LOG_LOOP
+    if _LOG_LOOP is None:
+        hub = _gevent_hub()
+        if hub is not None:
+            _LOG_LOOP = hub.loop
+
+
+def _log(level: int, msg: str, *args, exc_info: bool = False) -> None:
+    """Log from the worker thread without taking a lock there.
+
+    Under gevent, logging's handler locks are gevent locks; taking one from this real OS thread
+    while a greenlet holds it (or the other way round) stalls request handling (seen by the
+    simulation: 30–120 s hangs right after an "announcement audio" line). So the worker hands the
+    record to the server's own loop, which writes it.
+    """
+    if exc_info:
+        import traceback
+
+        msg, args = msg + "\n%s", (*args, traceback.format_exc())
+    loop = _LOG_LOOP
+    if loop is None:
+        log.log(level, msg, *args)
+    else:
+        loop.run_callback_threadsafe(lambda: log.log(level, msg, *args))
+
+
 class _Worker:
     """The one real thread per process that runs every synthesis, in order."""
 
@@ -92,6 +124,7 @@ class _Worker:
         self._queue = None
 
     def put(self, task: Callable[[], None]) -> None:
+        _remember_loop()
         with self._lock:
             if self._queue is None:
                 self._queue = _original("queue", "SimpleQueue")()
@@ -105,7 +138,7 @@ class _Worker:
             try:
                 task()  # tasks report their own errors; this is a last resort
             except BaseException:
-                log.exception("speech worker task failed")
+                _log(logging.ERROR, "speech worker task failed", exc_info=True)
 
     def forget_after_fork(self) -> None:
         self._lock = _original("_thread", "allocate_lock")()
@@ -182,7 +215,7 @@ class _Pyttsx3Voice:
             if found is None:
                 known = ", ".join(sorted(v.id for v in voices)) or "none"
                 raise SpeechError(f"espeak-ng has no voice matching {wanted!r} (installed: {known})")
-            log.info("speech voice %r is espeak-ng's %s", wanted, found)
+            _log(logging.INFO, "speech voice %r is espeak-ng's %s", wanted, found)
             self._voices[wanted] = found
         return self._voices[wanted]
 
@@ -244,10 +277,10 @@ def _voice_backend():
         try:
             _backend = _Pyttsx3Voice()
         except Exception as exc:  # ImportError, OSError (no libespeak-ng), RuntimeError
-            log.warning("pyttsx3 failed to load (%s: %s); using the espeak-ng command line",
+            _log(logging.WARNING, "pyttsx3 failed to load (%s: %s); using the espeak-ng command line",
                         type(exc).__name__, exc)
             _backend = _EspeakCommandVoice()
-        log.info("speech engine: %s", _backend.name)
+        _log(logging.INFO, "speech engine: %s", _backend.name)
     return _backend
 
 
@@ -449,7 +482,7 @@ class SpeechSynthesizer:
             error = SpeechError(f"could not synthesise {job.text!r}: {type(exc).__name__}: {exc}")
             error.__cause__ = exc
         if error is not None:
-            log.error("%s", error)
+            _log(logging.ERROR, "%s", error)
         with self._lock:
             job.error, job.done = error, True
             del self._jobs[job.key]
@@ -458,14 +491,14 @@ class SpeechSynthesizer:
             try:
                 callback()
             except Exception:  # that waiter's hub is gone; wake the others
-                log.exception("could not wake a speech waiter")
+                _log(logging.ERROR, "could not wake a speech waiter", exc_info=True)
 
     def _render(self, job: _Job) -> None:
         started = time.perf_counter()
         try:
             rate, speech = self._speak(job.text)
         except SpeechError as first:             # the engine rarely hands back an empty file: once more
-            log.warning("%s; trying once more", first)
+            _log(logging.WARNING, "%s; trying once more", first)
             rate, speech = self._speak(job.text)
         samples = array.array("h")
         if self._chime is not None:
@@ -477,7 +510,7 @@ class SpeechSynthesizer:
             samples += _silence(PAUSE_BEFORE_REPEAT_S, rate)
             samples += speech
         _write_wav_atomic(job.path, rate, samples)
-        log.info("announcement audio %s: %.1f s, made in %.0f ms: %r", job.path.name,
+        _log(logging.INFO, "announcement audio %s: %.1f s, made in %.0f ms: %r", job.path.name,
                  len(samples) / rate, 1000 * (time.perf_counter() - started), job.text)
 
     def _speak(self, text: str) -> tuple[int, array.array]:
