@@ -258,12 +258,28 @@ def _components(services_of: dict[int, tuple[str, ...]]) -> dict[str, frozenset[
 
 
 def _hall(db, ctx, services: frozenset[str] | None) -> _Hall:
-    """Desks that serve any of ``services`` (None: all), each with the time it can next call."""
+    """Desks that serve any of ``services`` (None: all), each with the time it can next call.
+
+    Built at most once a second for the same desks in the same state: the rows of every desk
+    (state, current ticket, call time, streak) are the key, so any call, finish or pause makes a
+    new one, and a burst of tickets at the kiosk reuses it."""
     now = ctx.clock.now()
+    all_rows = _desk_rows(db)
+    cache = ctx.service_times.__dict__.setdefault("_hall_cache", {})
+    key = (services, tuple(all_rows), int(now))
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    if len(cache) > 64:
+        cache.clear()
+    hall = cache[key] = _build_hall(db, ctx, services, now, all_rows)
+    return hall
+
+
+def _build_hall(db, ctx, services, now: float, all_rows) -> _Hall:
     default = ctx.default_service_s
     times = ctx.service_times
     services_of, _ = times.layout(db)
-    all_rows = _desk_rows(db)
     rows = [r for r in all_rows if r[0] in services_of
             and (services is None or any(s in services for s in services_of[r[0]]))]
     wanted = set(s for r in rows for s in services_of[r[0]])
