@@ -79,6 +79,7 @@ class ServiceTimes:
         self._layout: tuple[float, dict[int, tuple[str, ...]], dict[str, frozenset[str]]] | None = None
         self._version = 0
         self._derived_at: tuple[int, tuple] = (-1, ())
+        self.halls: dict[tuple, object] = {}   # the desks' model per (services, desk rows, second): see _hall
 
     def layout(self, db) -> tuple[dict[int, tuple[str, ...]], dict[str, frozenset[str]]]:
         """(desk → its active services, service → the services sharing desks with it), cached."""
@@ -265,7 +266,7 @@ def _hall(db, ctx, services: frozenset[str] | None) -> _Hall:
     new one, and a burst of tickets at the kiosk reuses it."""
     now = ctx.clock.now()
     all_rows = _desk_rows(db)
-    cache = ctx.service_times.__dict__.setdefault("_hall_cache", {})
+    cache = ctx.service_times.halls
     key = (services, tuple(all_rows), int(now))
     hit = cache.get(key)
     if hit is not None:

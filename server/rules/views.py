@@ -105,22 +105,18 @@ def queues_view(db, ctx: RuleContext) -> list[dict[str, Any]]:
     """Every active service: how many wait today, and the estimate for a ticket taken now."""
     now = ctx.clock.now()
     day = ctx.clock.day_of(now)
-    waiting = dict(db.execute(
-        "SELECT service, count(*) FROM tickets WHERE day = ? AND status = 'waiting' GROUP BY service", [day]
-    ).fetchall())
-    oldest = dict(db.execute(
-        "SELECT service, min(queued_at) FROM tickets WHERE day = ? AND status = 'waiting' GROUP BY service", [day]
-    ).fetchall())
+    waiting = {service: (count, oldest) for service, count, oldest in db.execute(
+        "SELECT service, count(*), min(queued_at) FROM tickets WHERE day = ? AND status = 'waiting' "
+        "GROUP BY service", [day]).fetchall()}
     estimates = estimates_for_new_tickets(db, ctx)
     out = []
     for code, agency in db.execute("SELECT code, agency FROM services WHERE active = 1 ORDER BY position").fetchall():
-        n = waiting.get(code, 0)
-        estimate = estimates.get(code, 0)
+        n, oldest = waiting.get(code, (0, None))
         out.append({
             "code": code,
             "agency": agency,
             "waiting": n,
-            "estimated_wait_s": estimate,
-            "longest_wait_s": int(now - oldest[code]) if code in oldest else 0,
+            "estimated_wait_s": estimates.get(code, 0),
+            "longest_wait_s": int(now - oldest) if oldest is not None else 0,
         })
     return out
