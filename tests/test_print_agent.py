@@ -208,8 +208,11 @@ def test_offline_printer_is_reported_and_issuing_goes_on(server, agents, printer
 
 def test_unacknowledged_jobs_print_after_an_agent_restart_once_each(server, agents, printer):
     first = agents(server, 5, printer.spec)
-    issue(server, 5)
+    printed = issue(server, 5)
     printer.wait_jobs(1)
+    # the printer has the bytes before the agent acknowledges them: a job whose
+    # acknowledgement never reached the server is printed again (at least once)
+    assert eventually(lambda: job_status(server, printed["id"]), "printed") == "printed"
     first.close()
     assert eventually(lambda: printer_state(server, "kiosk-5"), "offline") == "offline"   # the agent is gone
     waiting = [issue(server, 5), issue(server, 5)]
