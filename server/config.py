@@ -101,6 +101,13 @@ class ServerSettings:
     host: str
     port: int
     database: Path                  # absolute
+    message_queue: str              # "redis://..." when several server processes share the work; "" for one
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    login_attempts_per_minute: int  # failed sign-ins per user name and per client address; 0 = no limit
+    kiosk_tickets_per_minute: int   # tickets one kiosk may issue per minute; 0 = no limit
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,7 @@ class Config:
     announce: AnnounceSettings
     queue: QueueSettings
     printing: PrintingSettings
+    limits: LimitSettings
     agencies: tuple[Agency, ...]
     desks: tuple[Desk, ...]
     kiosks: tuple[Kiosk, ...]
@@ -507,6 +515,13 @@ def _public_url(value: Any) -> str:
     return text.rstrip("/")
 
 
+def _message_queue(value: Any) -> str:
+    url = _string(value, allow_empty=True).strip()
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise _Invalid(f"must be a Redis URL (redis://host:6379/0), not {_q(url)}")
+    return url
+
+
 def _template(value: Any) -> str:
     text = _string(value)
     try:
@@ -591,6 +606,11 @@ _SERVER = {
     "host": _k(_text, default="127.0.0.1"),
     "port": _k(_integer(1, 65535), default=5000),
     "database": _k(_text, default="data/hangdoi.db"),
+    "message_queue": _k(_message_queue, default=""),
+}
+_LIMITS = {
+    "login_attempts_per_minute": _k(_integer(0), default=10),
+    "kiosk_tickets_per_minute": _k(_integer(0), default=60),
 }
 _ANNOUNCE = {
     "template": _k(_template, default=DEFAULT_TEMPLATE),
@@ -647,6 +667,7 @@ _DOCUMENT = {
     "announce": _Key(_section(_ANNOUNCE), default={}),
     "queue": _Key(_section(_QUEUE), default={}),
     "printing": _Key(_section(_PRINTING), default={}),
+    "limits": _Key(_section(_LIMITS), default={}),
     "opening_hours": _Key(_section(_OPENING_HOURS)),
     "agencies": _Key(_table_list(_AGENCY, "agencies", at_least_one=True), required=True,
                      missing="at least one [[agencies]] table is required"),
@@ -795,6 +816,7 @@ def _assemble(doc: dict, path: Path) -> Config:
         announce=AnnounceSettings(**_fields(doc["announce"])),
         queue=QueueSettings(**_fields(doc["queue"])),
         printing=PrintingSettings(**_fields(doc["printing"])),
+        limits=LimitSettings(**_fields(doc["limits"])),
         agencies=tuple(_agency(a) for a in doc["agencies"]),
         desks=tuple(_desk(d) for d in doc["desks"]),
         kiosks=tuple(_kiosk(k) for k in doc["kiosks"]),
@@ -811,7 +833,8 @@ def _server(row: dict, base_dir: Path) -> ServerSettings:
     database = Path(row["database"]).expanduser()
     if not database.is_absolute():
         database = base_dir / database
-    return ServerSettings(host=row["host"], port=row["port"], database=Path(os.path.abspath(database)))
+    return ServerSettings(host=row["host"], port=row["port"], database=Path(os.path.abspath(database)),
+                          message_queue=row["message_queue"])
 
 
 def _center(row: dict, server: ServerSettings) -> Center:
