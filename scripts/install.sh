@@ -10,7 +10,7 @@ want_tests=0
 [ "${1:-}" = "--test" ] && want_tests=1
 
 debs=(espeak-ng fonts-dejavu-core alsa-utils libzbar0)
-[ "$want_tests" = 1 ] && debs+=(chromium sox)
+[ "$want_tests" = 1 ] && debs+=(chromium sox redis-server faketime)
 
 missing=()
 for p in "${debs[@]}"; do
