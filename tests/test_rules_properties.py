@@ -103,6 +103,14 @@ class QueueMachine(RuleBasedStateMachine):
             assert at_desk == holders
 
     @invariant()
+    def the_waiting_counts_kept_by_triggers_match_the_tickets(self):
+        with self.storage.read() as db:
+            counted = {tuple(r[:3]): r[3] for r in db.execute(
+                "SELECT day, service, prio, count(*) FROM tickets WHERE status = 'waiting' GROUP BY 1, 2, 3")}
+            kept = {tuple(r[:3]): r[3] for r in db.execute("SELECT day, service, prio, n FROM waiting_counts WHERE n != 0")}
+        assert kept == counted
+
+    @invariant()
     def codes_are_unique_per_day(self):
         with self.storage.read() as db:
             pairs = db.execute("SELECT day, code FROM tickets").fetchall()

@@ -38,6 +38,20 @@ def test_an_old_database_is_upgraded_without_losing_data(tmp_path, config):
         Storage(config.server.database)
 
 
+def test_v4_counts_the_tickets_already_waiting_when_it_upgrades_a_v3_database(tmp_path, config, service, storage):
+    for code in ("STP-LLTP", "STP-LLTP", "CA-CC"):
+        service.issue(KIOSK, code)
+    with storage.write() as db:                           # back to what v3 had
+        for trigger in ("tickets_waiting_insert", "tickets_waiting_update", "tickets_waiting_delete"):
+            db.execute(f"DROP TRIGGER {trigger}")
+        db.execute("DROP TABLE waiting_counts")
+        db.execute("DELETE FROM schema_migrations WHERE version = 4")
+    storage.close()
+    upgraded = Storage(config.server.database)
+    with upgraded.read() as db:
+        assert sorted(db.execute("SELECT service, n FROM waiting_counts").fetchall()) == [("CA-CC", 1), ("STP-LLTP", 2)]
+
+
 def test_a_failing_migration_changes_nothing(tmp_path):
     broken = MIGRATIONS + (Migration(99, "broken", "ALTER TABLE desks ADD COLUMN x TEXT;\nSELECT * FROM no_such_table;"),)
     Storage(tmp_path / "b.db")

@@ -399,8 +399,8 @@ def _counts(db, day: str, services) -> dict[str, int]:
     if not services:
         return {}
     marks = ", ".join("?" * len(services))
-    return dict(db.execute(f"SELECT service, count(*) FROM tickets WHERE day = ? AND status = 'waiting' "
-                           f"AND service IN ({marks}) GROUP BY service", [day, *sorted(services)]).fetchall())
+    return dict(db.execute(f"SELECT service, sum(n) FROM waiting_counts WHERE day = ? AND service IN ({marks}) "
+                           f"GROUP BY service HAVING sum(n) > 0", [day, *sorted(services)]).fetchall())
 
 
 # ---- what the views ask -----------------------------------------------------------------------
