@@ -29,13 +29,13 @@ class QueueService:
         self.ctx = ctx
 
     def _write(self, fn, *args) -> Outcome:
-        with self.storage.write() as db:
-            result, events = fn(db, self.ctx, *args)
+        result, events = self.storage.run_write(lambda db: fn(db, self.ctx, *args))
         return Outcome(result, events)
 
     # --- tickets -------------------------------------------------------------------------
-    def issue(self, actor: Actor, service: str, priority: str | None = None) -> Outcome:
-        return self._write(tickets.issue_ticket, actor, service, priority)
+    def issue(self, actor: Actor, service: str, priority: str | None = None, *, kiosk_limit: int = 0) -> Outcome:
+        """``kiosk_limit``: tickets a kiosk may issue per minute (0 = no limit); see tickets.issue_ticket."""
+        return self._write(tickets.issue_ticket, actor, service, priority, kiosk_limit)
 
     def ticket(self, ticket_id: int) -> tuple[dict, str]:
         """The ticket's public view and its secret."""

@@ -3,15 +3,23 @@
 Writers that read before they write (allocating a number, choosing the next ticket) take the
 write lock first with ``BEGIN IMMEDIATE``: SQLite then serialises them across threads,
 greenlets and processes, and no two of them can see the same "next" row.
+
+Group commit: the queue's changes go through ``run_write``. Changes asked for at the same moment
+share one transaction and one fsync, each inside its own savepoint (a change that fails is rolled
+back alone), and nobody is answered before the commit that holds their change. Under gevent the
+fsync of ``COMMIT`` runs in gevent's thread pool, so the server goes on reading requests (which
+then form the next group) instead of stopping for the disk.
 """
 from __future__ import annotations
 
 import os
 import queue
 import sqlite3
+import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
@@ -29,12 +37,54 @@ class SchemaTooNew(StorageError):
     pass
 
 
+class _Change:
+    """One change waiting for the group commit, and what became of it."""
+
+    __slots__ = ("fn", "done", "value", "error", "lead")
+
+    def __init__(self, fn: Callable[[sqlite_utils.Database], Any]):
+        self.fn = fn
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.lead = False
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _returning_error(fn: Callable[..., Any], *args: Any) -> BaseException | None:
+    """For gevent's thread pool, which prints a traceback for every exception of a task: the error
+    comes back as a value instead (a full disk fails COMMIT; the caller answers 503, one log line)."""
+    try:
+        fn(*args)
+    except Exception as exc:
+        return exc
+    return None
+
+
+def _gevent_hub():
+    """gevent's hub when the process runs on gevent (``hangdoi serve`` patches threading), else None."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("threading"):
+        return None
+    import gevent
+    return gevent.get_hub()
+
+
 class Storage:
     def __init__(self, path: str | os.PathLike, *, migrations: tuple[Migration, ...] = MIGRATIONS,
                  synchronous: str = "FULL"):
         self.path = Path(path)
         self.synchronous = synchronous
         self._pool: queue.LifoQueue[sqlite_utils.Database] = queue.LifoQueue()
+        self._hub = _gevent_hub()
+        self._writing = threading.RLock()        # this process's writers queue here, not in SQLite
+        self._changes_lock = threading.Lock()
+        self._changes: list[_Change] = []
+        self._leading = False
         self._create_file()
         with self.connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
@@ -84,14 +134,89 @@ class Storage:
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
         """A write transaction holding SQLite's write lock from its first statement."""
-        with self.connection() as db:
+        with self._writing, self.connection() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
             except BaseException:
                 db.conn.rollback()
                 raise
+            self._commit(db)
+
+    def run_write(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
+        """``fn(db)`` in a write transaction, committed together with the changes asked for at the
+        same moment; returns once its commit is on disk, or raises what ``fn`` (or the commit) raised."""
+        change = _Change(fn)
+        with self._changes_lock:
+            self._changes.append(change)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            change.done.wait()
+            if not change.lead:
+                return change.outcome()
+        try:
+            if self._hub is not None:
+                import gevent
+                gevent.sleep(0)                  # requests already read join this group
+            with self._changes_lock:
+                group, self._changes = self._changes, []
+            self._commit_group(group)
+        finally:
+            with self._changes_lock:
+                if self._changes:                # the next group gets its own leader
+                    self._changes[0].lead = True
+                    self._changes[0].done.set()
+                else:
+                    self._leading = False
+        return change.outcome()
+
+    def _commit_group(self, group: list[_Change]) -> None:
+        try:
+            with self._writing, self.connection() as db:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    if len(group) == 1:
+                        change = group[0]
+                        try:
+                            change.value = change.fn(db)
+                        except Exception as exc:
+                            change.error = exc
+                    else:
+                        for change in group:
+                            db.execute("SAVEPOINT change")
+                            try:
+                                change.value = change.fn(db)
+                            except Exception as exc:
+                                change.error = exc
+                                db.execute("ROLLBACK TO change")
+                            db.execute("RELEASE change")
+                    if all(c.error is not None for c in group):
+                        db.conn.rollback()
+                    else:
+                        self._commit(db)
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.conn.rollback()
+                    raise
+        except BaseException as exc:             # nothing of the group is on disk: all of it failed
+            for change in group:
+                if change.error is None:
+                    change.error = exc
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            for change in group:
+                change.done.set()
+
+    def _commit(self, db: sqlite_utils.Database) -> None:
+        """COMMIT; under gevent its fsync waits in a worker thread, not on the server's loop."""
+        if self._hub is None:
             db.execute("COMMIT")
+        else:
+            error = self._hub.threadpool.apply(_returning_error, (db.conn.execute, "COMMIT"))
+            if error is not None:            # raised here, where it is handled (503), not printed by gevent
+                raise error
 
     read = connection
 
