@@ -37,6 +37,7 @@ SERVICES = [f"S{i}" for i in range(1, 11)]
 def center_config(port: int) -> str:
     lines = ['[center]\nname = "Trung tâm đo hiệu năng"\ntimezone = "Asia/Ho_Chi_Minh"\n',
              f'[server]\nport = {port}\ndatabase = "data/bench.db"\n',
+             '[limits]\nkiosk_tickets_per_minute = 0\n',          # one kiosk issues hundreds a second
              '[[agencies]]\ncode = "AG"\nname = "Cơ quan thử"\n']
     for i, code in enumerate(SERVICES):
         lines.append(f'  [[agencies.services]]\n  code = "{code}"\n  name = "Dịch vụ {i + 1}"\n  prefix = "{chr(65 + i)}"\n')

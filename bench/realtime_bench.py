@@ -44,7 +44,8 @@ DESKS_PER_AGENCY = 5
 
 def center_config(port: int) -> str:
     lines = ['[center]\nname = "Trung tâm đo thời gian thực"\ntimezone = "Asia/Ho_Chi_Minh"\n',
-             f'[server]\nport = {port}\ndatabase = "data/realtime-bench.db"\n']
+             f'[server]\nport = {port}\ndatabase = "data/realtime-bench.db"\n',
+             '[limits]\nkiosk_tickets_per_minute = 0\n']          # one kiosk feeds 50 desks
     for a in range(AGENCIES):
         lines.append(f'[[agencies]]\ncode = "AG{a}"\nname = "Cơ quan {a + 1}"\n'
                      f'  [[agencies.services]]\n  code = "S{a}"\n  name = "Dịch vụ {a + 1}"\n  prefix = "{chr(65 + a)}"\n')

@@ -28,6 +28,9 @@ timezone = "Asia/Ho_Chi_Minh"
 port = {PORT}
 database = "data/supervisor.db"
 
+[limits]
+kiosk_tickets_per_minute = 0           # the page fills the queues from one kiosk
+
 [[agencies]]
 code = "STP"
 name = "Sở Tư pháp <i>thử</i>"

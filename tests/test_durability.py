@@ -17,6 +17,9 @@ timezone = "Asia/Ho_Chi_Minh"
 port = {PORT}
 database = "data/durable.db"
 
+[limits]
+kiosk_tickets_per_minute = 0
+
 [[agencies]]
 code = "STP"
 name = "Sở Tư pháp"

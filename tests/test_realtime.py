@@ -34,6 +34,9 @@ timezone = "Asia/Ho_Chi_Minh"
 port = {PORT}
 database = "data/realtime.db"
 
+[limits]
+kiosk_tickets_per_minute = 0
+
 [announce]
 repeat = 1
 

@@ -46,6 +46,7 @@
       error_title: "Chưa lấy được số", error_retry: "Xin quý khách vui lòng thử lại. Nếu vẫn không được, xin liên hệ cán bộ hướng dẫn.",
       error_service: "Dịch vụ này hiện không còn nhận hồ sơ tại ki-ốt. Xin quý khách chọn dịch vụ khác.",
       error_device: "Ki-ốt chưa được cấp quyền lấy số. Xin liên hệ cán bộ kỹ thuật.",
+      error_busy: "Ki-ốt đang cấp quá nhiều số. Xin quý khách chờ giây lát rồi thử lại.",
       weekdays: ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"]
     },
     en: {
@@ -80,6 +81,7 @@
       error_title: "No number yet", error_retry: "Please try again. If it still does not work, please ask the staff.",
       error_service: "This service no longer takes visitors at the kiosk. Please choose another one.",
       error_device: "This kiosk may not issue numbers. Please ask the IT staff.",
+      error_busy: "This kiosk is issuing too many numbers. Please wait a moment and try again.",
       weekdays: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
     }
   };
@@ -363,6 +365,7 @@
     }
     if (code === "unknown_service") { loadCatalog(); message(t("error_title"), t("error_service")); return; }
     if (res.status === 401 || res.status === 403) { message(t("error_title"), t("error_device")); return; }
+    if (res.status === 429) { message(t("error_title"), t("error_busy")); return; }
     message(t("error_title"), t("error_retry"));
   }
 

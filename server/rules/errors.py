@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 class RuleError(Exception):
-    kind = "invalid"  # invalid | not_found | conflict | forbidden | unavailable
+    kind = "invalid"  # invalid | not_found | conflict | forbidden | unavailable | rate_limited
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -25,3 +25,12 @@ class Conflict(RuleError):
 
 class Forbidden(RuleError):
     kind = "forbidden"
+
+
+class RateLimited(RuleError):
+    """Too many requests of one caller in a short time; ``retry_after_s`` says when to try again."""
+    kind = "rate_limited"
+
+    def __init__(self, code: str, message: str, retry_after_s: int):
+        super().__init__(code, message)
+        self.retry_after_s = retry_after_s

@@ -1,11 +1,12 @@
 """Issuing tickets: a daily number per prefix, never given twice in one local day."""
 from __future__ import annotations
 
+import math
 import secrets
 
 from . import events as ev
 from .context import PRIORITIES, RuleContext
-from .errors import Invalid, NotFound
+from .errors import Invalid, NotFound, RateLimited
 from .views import ticket_row, ticket_view
 
 
@@ -24,14 +25,41 @@ def next_number(db, day: str, prefix: str) -> int:
     return row[0]
 
 
-def issue_ticket(db, ctx: RuleContext, actor: ev.Actor, service: str, priority: str | None):
-    """Issue a ticket for ``service``; returns (ticket view, events)."""
+KIOSK_WINDOW_S = 60.0
+
+
+def check_kiosk_rate(db, kiosk: str, now: float, limit: int) -> None:
+    """Refuse a kiosk's ticket when it already issued ``limit`` tickets in the last minute.
+
+    Counted from the tickets table inside the issuing (IMMEDIATE) transaction, so the limit is
+    exact even with several server processes on one database. Only the tickets of the window are
+    read (``tickets_issued`` index, newest first); the limit itself bounds how many that can be.
+    """
+    row = db.execute(
+        "SELECT issued_at FROM tickets WHERE issued_at > ? AND kiosk = ? ORDER BY issued_at DESC LIMIT 1 OFFSET ?",
+        [now - KIOSK_WINDOW_S, kiosk, limit - 1]).fetchone()
+    if row is None:
+        return
+    retry = max(1, math.ceil(row[0] + KIOSK_WINDOW_S - now))
+    raise RateLimited(
+        "rate_limited",
+        f"Ki-ốt đã cấp {limit} số trong một phút vừa qua; xin thử lại sau {retry} giây "
+        f"(this kiosk issued {limit} tickets in the last minute; try again in {retry} s).", retry)
+
+
+def issue_ticket(db, ctx: RuleContext, actor: ev.Actor, service: str, priority: str | None, kiosk_limit: int = 0):
+    """Issue a ticket for ``service``; returns (ticket view, events).
+
+    ``kiosk_limit`` (``[limits] kiosk_tickets_per_minute``, 0 = none): a kiosk that issued that
+    many tickets in the last 60 s gets ``RateLimited``. Staff-issued tickets are never limited."""
     if priority is not None and priority not in PRIORITIES:
         raise Invalid("invalid_priority", f"unknown priority {priority!r}; use one of {', '.join(PRIORITIES)} or null")
     svc = db.execute("SELECT code, agency, prefix FROM services WHERE code = ? AND active = 1", [service]).fetchone()
     if svc is None:
         raise NotFound("unknown_service", f"there is no service {service!r}")
     now = ctx.clock.now()
+    if kiosk_limit > 0 and actor.role == "kiosk" and actor.device:
+        check_kiosk_rate(db, actor.device, now, kiosk_limit)
     day = ctx.clock.day_of(now)
     number = next_number(db, day, svc[2])
     code = format_code(svc[2], number)

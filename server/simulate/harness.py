@@ -135,6 +135,8 @@ def write_sim_config(source: Path, folder: Path, port: int, speed: float, extras
     queue = raw.setdefault("queue", {})
     default_min = float(queue.get("default_service_min", original.queue.default_service_min))
     queue["default_service_min"] = default_min / speed
+    # a simulated day runs `speed` times faster: its kiosks issue far more than a real kiosk a minute
+    raw.setdefault("limits", {})["kiosk_tickets_per_minute"] = 0
     if "opening_hours" in raw:
         raw.pop("opening_hours")
         notes.append("opening_hours left out of the simulated center: its server runs on the real clock")

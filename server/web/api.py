@@ -2,19 +2,28 @@
 from __future__ import annotations
 
 import hmac
+import math
 
 from flask import Blueprint, jsonify, request
 
+from ..auth.limits import LoginLimiter
 from ..auth.users import authenticate
 from ..rules import NotFound
 from ..rules.hours import is_open, next_opening
 from . import schemas as s
-from .auth import STAFF, current_actor, hub, require_desk_access
+from .auth import STAFF, client_address, current_actor, hub, require_desk_access
 from .endpoint import endpoint
 from .errors import ApiError
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 DESK_ROLES = STAFF
+
+
+@api.record_once
+def _limits(state) -> None:
+    """Failed sign-ins are counted in this process's memory (``[limits] login_attempts_per_minute``)."""
+    h = state.app.extensions["hangdoi"]
+    h.login_limiter = LoginLimiter(h.config.limits.login_attempts_per_minute)
 
 
 def _created(payload: dict):
@@ -37,12 +46,24 @@ def openapi():
 
 @api.post("/auth/login")
 @endpoint("Sign in and get an access token", body=s.LoginRequest, responses={200: s.LoginResponse},
-          errors=(401, 429), tag="auth")
+          errors=(401, 429), tag="auth",
+          description="After `[limits] login_attempts_per_minute` failed sign-ins in a minute for one user name, "
+                      "or from one client address, every attempt (a right password too) answers 429 "
+                      "`too_many_attempts` with a `Retry-After` header, until the oldest failure is a minute old.")
 def login(actor, body: s.LoginRequest):
     h = hub()
+    address = client_address()
+    wait, stamp = h.login_limiter.attempt(body.username, address)
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise ApiError(429, "too_many_attempts",
+                       f"Đăng nhập sai quá nhiều lần; xin thử lại sau {seconds} giây "
+                       f"(too many failed sign-ins; try again in {seconds} s).",
+                       headers={"Retry-After": str(seconds)})
     user = authenticate(h.storage, body.username, body.password)
     if user is None:
         raise ApiError(401, "invalid_credentials", "wrong username or password")
+    h.login_limiter.succeeded(body.username, address, stamp)
     return jsonify({
         "access_token": h.signer.issue(user.id, user.token_version),
         "token_type": "Bearer",
@@ -82,10 +103,14 @@ def queues(actor):
 # ---- tickets --------------------------------------------------------------------------------
 @api.post("/tickets")
 @endpoint("Issue a ticket", auth=("kiosk",) + STAFF, body=s.IssueTicketRequest,
-          responses={201: s.TicketEnvelope}, errors=(404, 409), tag="tickets")
+          responses={201: s.TicketEnvelope}, errors=(404, 409, 429), tag="tickets",
+          description="A kiosk token that issued `[limits] kiosk_tickets_per_minute` tickets in the last 60 s "
+                      "gets 429 `rate_limited` with a `Retry-After` header; staff are not limited.")
 def issue_ticket(actor, body: s.IssueTicketRequest):
-    outcome = hub().service.issue(actor, body.service, body.priority)
-    hub().publish(outcome)
+    h = hub()
+    outcome = h.service.issue(actor, body.service, body.priority,
+                              kiosk_limit=h.config.limits.kiosk_tickets_per_minute)
+    h.publish(outcome)
     return _created({"ticket": outcome.result})
 
 

@@ -1,6 +1,8 @@
 """Who sent this request: a device token from the config, or a user's access token."""
 from __future__ import annotations
 
+import ipaddress
+
 from flask import current_app, g, request
 
 from ..rules.events import Actor
@@ -60,3 +62,33 @@ def require_desk_access(actor: Actor, desk_agency: str, desk: int) -> None:
     """An officer acts only on the desks of his own agency; supervisors and admins on all."""
     if actor.role == "officer" and actor.agency != desk_agency:
         raise ApiError(403, "forbidden", f"desk {desk} belongs to agency {desk_agency}, not to yours")
+
+
+def client_address() -> str:
+    """The client's IP address, for the sign-in limit.
+
+    ``remote_addr``, except behind a reverse proxy on the same machine (nginx terminating TLS:
+    the peer is a loopback address): then the last address of ``X-Forwarded-For``, the one the
+    proxy itself appended (the ones before it are whatever the client claimed)."""
+    peer = request.remote_addr or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and _is_loopback(peer):
+        last = forwarded.split(",")[-1].strip()
+        if _is_ip(last):
+            return last
+    return peer
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+        return True
+    except ValueError:
+        return False

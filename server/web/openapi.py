@@ -78,6 +78,9 @@ def build_openapi(app: Flask, prefix: str = "/api/v1") -> dict:
                 op["responses"][str(status)] = {
                     "description": STATUS_TEXT.get(status, HTTP_CODES.get(status, "error")),
                     "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+                if status == 429:
+                    op["responses"]["429"]["headers"] = {"Retry-After": {
+                        "description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",

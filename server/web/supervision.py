@@ -339,7 +339,7 @@ def _connected() -> dict[str, str]:
     realtime = hub().realtime
     if realtime is None:
         return {}
-    return {c.device: c.role for c in list(realtime.clients.values()) if c.device}
+    return realtime.connected_devices()     # scale-out: the devices of every process
 
 
 @api.get("/supervision/overview")

@@ -20,6 +20,7 @@
 
   var ERRORS = {
     invalid_credentials: "Sai tên đăng nhập hoặc mật khẩu.",
+    too_many_attempts: "Đăng nhập sai quá nhiều lần. Xin chờ một phút rồi thử lại.",
     invalid_token: "Phiên đăng nhập đã hết hạn. Xin vui lòng đăng nhập lại.",
     unauthorized: "Phiên đăng nhập đã hết hạn. Xin vui lòng đăng nhập lại.",
     forbidden: "Tài khoản này không có quyền thực hiện thao tác này.",
