@@ -110,7 +110,7 @@ def test_desk_console_page(client):
 def test_static_files_are_served(client):
     for url in ("/display-static/hall.js", "/display-static/desk.js", "/display-static/common.js",
                 "/display-static/announcer.js", "/display-static/display.css", "/static/desk/desk.js",
-                "/static/desk/desk.css", "/static/vendor/socket.io.min.js"):
+                "/static/desk/desk.css", "/static/staff.js", "/static/vendor/socket.io.min.js"):
         r = client.get(url)
         assert r.status_code == 200, url
         r.close()

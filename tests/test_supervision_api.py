@@ -339,11 +339,16 @@ def test_the_supervisor_page_is_static_and_locked_down(client):
     assert "/static/vendor/chart.umd.min.js" in html and "/static/vendor/socket.io.min.js" in html
     assert "<script>" not in html and " style=" not in html and "onclick" not in html
     assert "Set-Cookie" not in r.headers
+    assert html.index("/static/staff.js") < html.index("/static/supervisor/supervisor.js")
     for asset in ("/static/supervisor/supervisor.js", "/static/supervisor/supervisor.css",
-                  "/static/vendor/chart.umd.min.js"):
+                  "/static/vendor/chart.umd.min.js", "/static/staff.js"):
         assert client.get(asset).status_code == 200, asset
-    js = client.get("/static/supervisor/supervisor.js").get_data(as_text=True)
-    assert "innerHTML" not in js and "sessionStorage" in js and "localStorage" not in js
+    page_js = client.get("/static/supervisor/supervisor.js").get_data(as_text=True)
+    shared_js = client.get("/static/staff.js").get_data(as_text=True)
+    assert "HangDoiStaff(" in page_js
+    for js in (page_js, shared_js):
+        assert "innerHTML" not in js and "localStorage" not in js
+    assert "sessionStorage" in shared_js and 'credentials: "omit"' in shared_js
 
 
 # ---- pushes -----------------------------------------------------------------------------------

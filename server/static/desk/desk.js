@@ -12,13 +12,7 @@
   "use strict";
 
   var KEY_TOKEN = "hangdoi.desk.token", KEY_USER = "hangdoi.desk.user", KEY_DESK = "hangdoi.desk.number";
-  var store = window.sessionStorage;
-
   var ERRORS = {
-    invalid_credentials: "Sai tên đăng nhập hoặc mật khẩu.",
-    too_many_attempts: "Đăng nhập sai quá nhiều lần. Xin chờ một phút rồi thử lại.",
-    invalid_token: "Phiên đăng nhập đã hết hạn. Xin vui lòng đăng nhập lại.",
-    unauthorized: "Phiên đăng nhập đã hết hạn. Xin vui lòng đăng nhập lại.",
     forbidden: "Bạn không có quyền thao tác tại quầy này.",
     unknown_desk: "Không tìm thấy quầy này (có thể quầy đã bị bỏ khỏi cấu hình).",
     no_current_ticket: "Quầy chưa có số nào đang phục vụ. Bấm “Gọi tiếp” để gọi số mới.",
@@ -28,14 +22,7 @@
     not_paused: "Quầy không ở trạng thái tạm dừng.",
     invalid_reason: "Xin ghi lý do tạm dừng.",
     desk_busy: "Quầy còn số đang phục vụ: hãy hoàn thành hoặc chuyển số đó trước.",
-    rate_limited: "Bạn thao tác quá nhanh. Xin chờ giây lát rồi thử lại.",
-    storage_unavailable: "Máy chủ tạm thời không ghi được dữ liệu. Xin thử lại sau giây lát.",
-    internal_error: "Máy chủ gặp lỗi. Xin thử lại; nếu vẫn lỗi, hãy báo bộ phận kỹ thuật.",
-    invalid_request: "Dữ liệu gửi lên không hợp lệ.",
-    invalid_json: "Dữ liệu gửi lên không hợp lệ.",
-    bad_request: "Yêu cầu không hợp lệ.",
-    not_found: "Không tìm thấy.",
-    network: "Không kết nối được máy chủ. Xin kiểm tra mạng rồi thử lại."
+    rate_limited: "Bạn thao tác quá nhanh. Xin chờ giây lát rồi thử lại."
   };
   var STATUS_TEXT = { called: "Đã gọi — chờ công dân đến quầy", serving: "Đang phục vụ", done: "Đã xong",
     no_show: "Vắng mặt", waiting: "Đang chờ", cancelled: "Đã hủy" };
@@ -46,32 +33,15 @@
 
   var state = { desk: null, number: null, catalog: null, busy: false, socket: null, clockOffset: 0 };
 
-  // ---- small helpers ------------------------------------------------------------------------
-  function $(id) { return document.getElementById(id); }
-  function setText(id, text) { var n = typeof id === "string" ? $(id) : id; n.textContent = text; return n; }
-  function el(tag, className, text) {
-    var n = document.createElement(tag);
-    if (className) n.className = className;
-    if (text !== undefined && text !== null) n.textContent = String(text);
-    return n;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
-  function token() { return store.getItem(KEY_TOKEN); }
-  function user() { try { return JSON.parse(store.getItem(KEY_USER) || "null"); } catch (e) { return null; } }
-
-  var messageTimer = null;
-  function say(text, kind) {
-    var box = $("message");
-    box.className = "message " + (kind || "info");
-    box.textContent = text;
-    box.hidden = false;
-    clearTimeout(messageTimer);
-    messageTimer = setTimeout(function () { box.hidden = true; }, kind === "error" ? 9000 : 4000);
-  }
-  function errorText(err) {
-    if (!err) return ERRORS.internal_error;
-    return ERRORS[err.code] || (err.status >= 500 ? ERRORS.internal_error : (err.message || ERRORS.bad_request));
-  }
+  // ---- shared with the supervisor's page (static/staff.js) -----------------------------------
+  var staff = window.HangDoiStaff({
+    tokenKey: KEY_TOKEN, userKey: KEY_USER, errors: ERRORS,
+    onUnauthorized: function (message) { signedOut(message); },
+    onClock: function (offset) { state.clockOffset = offset; }
+  });
+  var $ = staff.$, setText = staff.setText, el = staff.el, clear = staff.clear, store = staff.store;
+  var token = staff.token, user = staff.user, say = staff.say, errorText = staff.errorText, api = staff.api;
+  ERRORS = staff.errors;
 
   function show(view) {
     ["login", "picker", "console"].forEach(function (v) { $("view-" + v).hidden = v !== view; });
@@ -80,36 +50,6 @@
     $("change-desk").hidden = view !== "console";
     setText("user-name", signedIn && user() ? user().username : "");
     if (view !== "console") setText("topbar-desk", "");
-  }
-
-  // ---- the API --------------------------------------------------------------------------------
-  function ApiError(status, code, message) { this.status = status; this.code = code; this.message = message; }
-
-  function api(method, path, body) {
-    var headers = { "Accept": "application/json" };
-    if (token()) headers["Authorization"] = "Bearer " + token();
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch("/api/v1" + path, {
-      method: method, headers: headers, credentials: "omit", cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).catch(function () {
-      throw new ApiError(0, "network", ERRORS.network);
-    }).then(function (response) {
-      var date = response.headers.get("Date");
-      if (date) {
-        var offset = Date.parse(date) - Date.now();
-        state.clockOffset = Math.abs(offset) > 2000 ? offset : 0;
-      }
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (response.ok) return data;
-        var e = (data && data.error) || {};
-        var err = new ApiError(response.status, e.code || "http_" + response.status, e.message || "");
-        if (response.status === 401 && path !== "/auth/login") {
-          signedOut(ERRORS.invalid_token);
-        }
-        throw err;
-      });
-    });
   }
 
   // ---- sign in / out --------------------------------------------------------------------------

@@ -16,13 +16,8 @@
   "use strict";
 
   var KEY_TOKEN = "hangdoi.supervisor.token", KEY_USER = "hangdoi.supervisor.user";
-  var store = window.sessionStorage;
 
   var ERRORS = {
-    invalid_credentials: "Sai tên đăng nhập hoặc mật khẩu.",
-    too_many_attempts: "Đăng nhập sai quá nhiều lần. Xin chờ một phút rồi thử lại.",
-    invalid_token: "Phiên đăng nhập đã hết hạn. Xin vui lòng đăng nhập lại.",
-    unauthorized: "Phiên đăng nhập đã hết hạn. Xin vui lòng đăng nhập lại.",
     forbidden: "Tài khoản này không có quyền thực hiện thao tác này.",
     not_supervisor: "Trang này dành cho giám sát và quản trị viên. Cán bộ quầy dùng trang /desk.",
     desk_closed: "Quầy này chưa có cán bộ đăng nhập.",
@@ -41,10 +36,7 @@
     range_too_long: "Mỗi báo cáo tối đa 366 ngày.",
     unknown_agency: "Không có cơ quan này.",
     user_exists: "Tên đăng nhập này đã có.",
-    unknown_user: "Không tìm thấy người dùng này.",
-    storage_unavailable: "Máy chủ tạm thời không ghi được dữ liệu. Xin thử lại sau giây lát.",
-    internal_error: "Máy chủ gặp lỗi. Xin thử lại; nếu vẫn lỗi, hãy báo bộ phận kỹ thuật.",
-    network: "Không kết nối được máy chủ. Xin kiểm tra mạng rồi thử lại."
+    unknown_user: "Không tìm thấy người dùng này."
   };
   var STATUS_TEXT = { waiting: "Đang chờ", called: "Đã gọi", serving: "Đang phục vụ", done: "Đã xong",
     no_show: "Vắng mặt", cancelled: "Đã hủy" };
@@ -65,18 +57,16 @@
     selected: null, tickets: [], refreshTimer: null, pollTimer: null, charts: {}, report: null, timeZone: undefined
   };
 
-  // ---- helpers --------------------------------------------------------------------------------
-  function $(id) { return document.getElementById(id); }
-  function setText(id, text) { var n = typeof id === "string" ? $(id) : id; n.textContent = text; return n; }
-  function el(tag, className, text) {
-    var n = document.createElement(tag);
-    if (className) n.className = className;
-    if (text !== undefined && text !== null) n.textContent = String(text);
-    return n;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
-  function token() { return store.getItem(KEY_TOKEN); }
-  function user() { try { return JSON.parse(store.getItem(KEY_USER) || "null"); } catch (e) { return null; } }
+  // ---- shared with the desk console (static/staff.js) ----------------------------------------
+  var staff = window.HangDoiStaff({
+    tokenKey: KEY_TOKEN, userKey: KEY_USER, errors: ERRORS,
+    onUnauthorized: function (message) { signedOut(message); }
+  });
+  var $ = staff.$, setText = staff.setText, el = staff.el, clear = staff.clear, store = staff.store;
+  var token = staff.token, user = staff.user, say = staff.say, errorText = staff.errorText;
+  var request = staff.request, api = staff.api, ApiError = staff.ApiError;
+  ERRORS = staff.errors;
+
   function now() { return (Date.now() + state.clockOffset) / 1000; }
 
   function duration(seconds) {
@@ -107,44 +97,6 @@
         timeZone: state.timeZone }).format(new Date(ts * 1000));
     } catch (e) { return new Date(ts * 1000).toISOString().slice(0, 10); }
   }
-
-  var messageTimer = null;
-  function say(text, kind) {
-    var box = $("message");
-    box.className = "message " + (kind || "info");
-    box.textContent = text;
-    box.hidden = false;
-    clearTimeout(messageTimer);
-    messageTimer = setTimeout(function () { box.hidden = true; }, kind === "error" ? 9000 : 4000);
-  }
-  function errorText(err) {
-    if (!err) return ERRORS.internal_error;
-    return ERRORS[err.code] || (err.status >= 500 ? ERRORS.internal_error : (err.message || ERRORS.internal_error));
-  }
-
-  // ---- the API --------------------------------------------------------------------------------
-  function ApiError(status, code, message) { this.status = status; this.code = code; this.message = message; }
-
-  function request(method, path, body, raw) {
-    var headers = { "Accept": raw ? "*/*" : "application/json" };
-    if (token()) headers["Authorization"] = "Bearer " + token();
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch("/api/v1" + path, {
-      method: method, headers: headers, credentials: "omit", cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).catch(function () {
-      throw new ApiError(0, "network", ERRORS.network);
-    }).then(function (response) {
-      if (raw && response.ok) return response;
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (response.ok) return data;
-        var e = (data && data.error) || {};
-        if (response.status === 401 && path !== "/auth/login") signedOut(ERRORS.invalid_token);
-        throw new ApiError(response.status, e.code || "http_" + response.status, e.message || "");
-      });
-    });
-  }
-  function api(method, path, body) { return request(method, path, body, false); }
 
   // ---- views ----------------------------------------------------------------------------------
   function show(view) {
