@@ -271,6 +271,19 @@ def test_estimate_uses_the_default_until_there_is_history_then_real_service_time
     assert {x["code"]: x for x in service.queues()}["CA-CC"]["estimated_wait_s"] == 0
 
 
+def test_an_estimate_asked_twice_in_the_same_second_is_the_same(service):
+    """The desks' model is cached for a second; a replay must not leave its priority streaks in it
+    (it once did: the second ticket view saw the desk's streak the first replay ended with)."""
+    officer_ca = OFFICER_STP.__class__(kind="user", role="officer", agency="CA")
+    issue(service, "CA-CC")
+    service.call_next(officer_ca, 3)                  # desk 3 at work, no priority call in a row yet
+    for priority in (None, None, "elderly", "disabled"):
+        issue(service, "CA-CC", priority=priority)
+    last = issue(service, "CA-CC", priority="elderly")  # called third in a row of priority tickets
+    views = [service.ticket(last["id"])[0]["estimated_wait_s"] for _ in range(3)]
+    assert views == [last["estimated_wait_s"]] * 3
+
+
 def test_waiting_ahead_counts_priority_tickets_before_normal_ones(service):
     n1 = issue(service)
     p1 = issue(service, priority="elderly")

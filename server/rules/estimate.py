@@ -356,29 +356,38 @@ def _replay(hall: _Hall, tickets, max_in_row: int, target: int | None = None):
     queues: dict[str, tuple[deque, deque]] = {}
     for tid, service, prio, queued_at in sorted(tickets, key=lambda r: (r[3], r[0])):
         queues.setdefault(service, (deque(), deque()))[1 if prio else 0].append((queued_at, tid, service))
-    heap = [(d.free_at, i) for i, d in enumerate(hall.desks)]
+    desks = hall.desks
+    # each desk's queues, looked up once; the streaks are this replay's own (the hall is cached
+    # and shared by the next estimates, so it is never changed here)
+    lines = [[queues[s] for s in d.services if s in queues] for d in desks]
+    streaks = [d.streak for d in desks]
+    heap = [(d.free_at, i) for i, d in enumerate(desks)]
     heapq.heapify(heap)
     called: dict[int, float] = {}
     drained: dict[int, float] = {}
+    means = hall.means
     while heap:
         t, i = heapq.heappop(heap)
-        desk = hall.desks[i]
-        heads_p = [queues[s][1][0] for s in desk.services if s in queues and queues[s][1]]
-        heads_n = [queues[s][0][0] for s in desk.services if s in queues and queues[s][0]]
-        first_p, first_n = min(heads_p, default=None), min(heads_n, default=None)
-        if first_p is not None and (first_n is None or desk.streak < max_in_row):
-            pick, desk.streak = first_p, (desk.streak + 1 if first_n else 0)
+        first_p = first_n = None
+        for normal, priority in lines[i]:
+            if priority and (first_p is None or priority[0] < first_p):
+                first_p = priority[0]
+            if normal and (first_n is None or normal[0] < first_n):
+                first_n = normal[0]
+        if first_p is not None and (first_n is None or streaks[i] < max_in_row):
+            pick, streaks[i] = first_p, (streaks[i] + 1 if first_n else 0)
             queues[pick[2]][1].popleft()
         elif first_n is not None:
-            pick, desk.streak = first_n, 0
+            pick, streaks[i] = first_n, 0
             queues[pick[2]][0].popleft()
         else:
-            drained[desk.number] = min(t, drained.get(desk.number, t))
+            number = desks[i].number
+            drained[number] = min(t, drained.get(number, t))
             continue
         called[pick[1]] = t
         if pick[1] == target:
             break
-        heapq.heappush(heap, (t + hall.means.get(pick[2], 0.0) * desk.pace, i))
+        heapq.heappush(heap, (t + means.get(pick[2], 0.0) * desks[i].pace, i))
     return called, drained
 
 
