@@ -10,6 +10,11 @@ Nothing is printed twice: the agent remembers the jobs it has answered, so a job
 again after a reconnect (because the answer was lost) is only acknowledged again. A job that
 reaches the printer later than the server's ``expires_in_s`` is not printed: the visitor already
 read the code on the kiosk's screen.
+
+A printer that cannot be reached at all (switched off, cable out: not one byte went out) does not
+fail its jobs: they are held, in order, and tried again at every printer check until they print
+or grow older than ``expires_in_s`` (then answered "expired"). A job that failed half-sent is
+answered as failed, never sent twice.
 """
 from __future__ import annotations
 
@@ -68,7 +73,7 @@ class AgentAuthError(Exception):
 class PrintAgent:
     def __init__(self, server: str, token: str, printer: Printer | PrinterSpec, *,
                  status_interval_s: float = STATUS_INTERVAL_S, heartbeat_s: float = HEARTBEAT_S,
-                 reconnect_delay_s: float = 0.5, reconnect_delay_max_s: float = 15.0):
+                 reconnect_delay_s: float = 0.5, reconnect_delay_max_s: float = 2.0):
         import socketio
 
         self.server = server.rstrip("/")
@@ -83,6 +88,7 @@ class PrintAgent:
                                    randomization_factor=0.3, logger=False, engineio_logger=False)
         self._jobs: "queue.Queue[tuple[dict, float] | None]" = queue.Queue()
         self._queued: set[int] = set()
+        self._held: list[tuple[dict, float]] = []   # jobs waiting for an unreachable printer, in order
         self._answers: "OrderedDict[int, dict]" = OrderedDict()   # job id → the ack sent
         self._lock = threading.Lock()
         self._printer_lock = threading.Lock()
@@ -180,6 +186,10 @@ class PrintAgent:
             item = self._jobs.get()
             if item is None:
                 return
+            with self._lock:
+                if self._held:             # the printer is away: queue behind the held jobs, keep the order
+                    self._held.append(item)
+                    continue
             batch = [item]
             while len(batch) < MAX_BATCH and self.printer_batches:
                 try:
@@ -196,14 +206,20 @@ class PrintAgent:
                 log.exception("jobs %s failed", [p.get("job_id") for p, _ in batch])
                 answers = [{"job_id": p["job_id"], "ok": False, "error": f"agent error: {exc}"[:200]} for p, _ in batch]
             with self._lock:
-                for (payload, _), answer in zip(batch, answers):
-                    self._queued.discard(payload["job_id"])
-                    self._answers[payload["job_id"]] = answer
+                for item, answer in zip(batch, answers):
+                    if answer.get("hold"):
+                        self._held.append(item)
+                        continue
+                    self._queued.discard(item[0]["job_id"])
+                    self._answers[item[0]["job_id"]] = answer
                 while len(self._answers) > REMEMBERED_JOBS:
                     self._answers.popitem(last=False)
             for answer in answers:
-                self._emit("print_ack", answer)
-            if answers and "state" in answers[-1]:
+                if not answer.get("hold"):
+                    self._emit("print_ack", answer)
+            if answers and answers[-1].get("hold"):
+                self._report_state()        # no answer carries it: tell the server the printer is away
+            elif answers and "state" in answers[-1]:
                 self._reported = (answers[-1]["state"], answers[-1].get("detail"), time.monotonic())
 
     @property
@@ -253,6 +269,9 @@ class PrintAgent:
             except PrinterError as exc:
                 self._last_print_ok = False
                 self._set_state(exc.state, str(exc))
+                if exc.unsent:              # nothing went out: keep the jobs for when the printer is back
+                    log.warning("%s not printed yet: %s; trying again while they are fresh", codes, exc)
+                    return {i: {"job_id": i, "hold": True} for i in ids}
                 log.warning("%s not printed: %s", codes, exc)
                 return {i: {"job_id": i, "ok": False, "error": str(exc)[:200], "state": exc.state,
                             "detail": str(exc)[:200]} for i in ids}
@@ -285,12 +304,23 @@ class PrintAgent:
         if state == self.state and self.state == "offline" and self.detail:
             detail = self.detail
         self._set_state(state, detail)
-        reported = self._reported
+        self._report_state()
+        return state
+
+    def _report_state(self) -> None:
+        """Send the printer's state when it changed since the last report (or at the heartbeat)."""
+        state, detail, reported = self.state, self.detail, self._reported
         if (reported is None or reported[:2] != (state, detail)
                 or time.monotonic() - reported[2] >= self.heartbeat_s) and self._connected.is_set():
             if self._emit("printer_state", {"state": state, "detail": detail}):
                 self._reported = (state, detail, time.monotonic())
-        return state
+
+    def _retry_held(self) -> None:
+        """Give the held jobs to the worker again (expired ones are answered so there)."""
+        with self._lock:
+            held, self._held = self._held, []
+        for item in held:
+            self._jobs.put(item)
 
     def _watch(self) -> None:
         while not self._stop.wait(self.status_interval_s):
@@ -298,6 +328,7 @@ class PrintAgent:
                 self.check_printer()
             except Exception:
                 log.exception("printer status check failed")
+            self._retry_held()
 
     # ---- life ---------------------------------------------------------------------------------
     def start(self) -> "PrintAgent":

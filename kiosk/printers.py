@@ -37,11 +37,13 @@ STATUS_TIMEOUT_S = 1.5
 
 
 class PrinterError(Exception):
-    """The ticket could not be printed. ``state``: "offline" or "paper_out"."""
+    """The ticket could not be printed. ``state``: "offline" or "paper_out". ``unsent``: the
+    printer could not even be reached, so not one byte of the job went out (safe to try again)."""
 
-    def __init__(self, message: str, state: str = "offline"):
+    def __init__(self, message: str, state: str = "offline", unsent: bool = False):
         super().__init__(message)
         self.state = state
+        self.unsent = unsent
 
 
 def paper_state(reply: bytes) -> str:
@@ -83,13 +85,13 @@ class Printer:
         return f"<{type(self).__name__} {self.spec}>"
 
 
-def _fault(what: str, exc: BaseException) -> PrinterError:
+def _fault(what: str, exc: BaseException, unsent: bool = False) -> PrinterError:
     if isinstance(exc, ConnectionRefusedError):
-        return PrinterError(f"{what} refused the connection (is it switched on, is the port right?)")
+        return PrinterError(f"{what} refused the connection (is it switched on, is the port right?)", unsent=unsent)
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return PrinterError(f"{what} did not answer in time")
+        return PrinterError(f"{what} did not answer in time", unsent=unsent)
     detail = " ".join(str(getattr(exc, "msg", "") or exc or type(exc).__name__).split())
-    return PrinterError(f"{what}: {detail}")
+    return PrinterError(f"{what}: {detail}", unsent=unsent)
 
 
 @lru_cache(maxsize=None)
@@ -126,15 +128,16 @@ class NetworkPrinter(Printer):
         return dev
 
     def send(self, job: bytes, name: str | None = None) -> None:
-        dev = None
         try:
             dev = self._connect(SEND_TIMEOUT_S)
+        except Exception as e:                  # not reached: nothing of the job went out
+            raise _fault(self.what, e, unsent=True) from e
+        try:
             dev._raw(bytes(job))
         except Exception as e:
             raise _fault(self.what, e) from e
         finally:
-            if dev is not None:
-                dev.close()
+            dev.close()
 
     def status(self) -> str:
         try:
@@ -172,7 +175,7 @@ class _DevicePrinter(Printer):
                 dev.open()
                 self._after_open(dev)
             except Exception as e:
-                raise _fault(self.what, e) from e
+                raise _fault(self.what, e, unsent=True) from e
             self._dev = dev
         return self._dev
 

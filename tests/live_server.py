@@ -27,8 +27,13 @@ def write_config(tmp_path: Path, text: str, port: int) -> Path:
 
 
 class LiveServer:
-    def __init__(self, config_path: Path, port: int, log_path: Path | None = None):
+    def __init__(self, config_path: Path, port: int, log_path: Path | None = None, *,
+                 env: dict[str, str] | None = None, preexec_fn=None):
+        """``env``: extra environment variables of the server process (e.g. libfaketime's);
+        ``preexec_fn``: run in the child before the server starts (e.g. to drop capabilities)."""
         self.config_path = config_path
+        self.extra_env = dict(env or {})
+        self.preexec_fn = preexec_fn
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path or config_path.with_name(f"server-{port}.log")
@@ -36,10 +41,10 @@ class LiveServer:
 
     def start(self, timeout: float = 20) -> "LiveServer":
         log = open(self.log_path, "ab")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **self.extra_env)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--config", str(self.config_path), "--port", str(self.port)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=self.preexec_fn)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -51,6 +56,10 @@ class LiveServer:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"server did not answer within {timeout}s: {self.log()}")
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

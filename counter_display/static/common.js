@@ -93,7 +93,8 @@
   }
 
   /* The Socket.IO connection of a display: token in the connect auth, reconnect forever with
-   * backoff (1 s doubling to 10 s, ±50% jitter), "offline" mark while cut off. Every (re)connect
+   * backoff (1 s doubling to 3 s, ±50% jitter: back within 5 s of the network or the server
+   * returning), "offline" mark while cut off. Every (re)connect
    * brings a fresh `snapshot`, so the page shows the current state without a reload. */
   function connect(handlers, setOffline) {
     var socket = global.io({
@@ -102,7 +103,7 @@
       reconnection: true,
       reconnectionAttempts: Infinity,
       reconnectionDelay: 1000,
-      reconnectionDelayMax: 10000,
+      reconnectionDelayMax: 3000,
       randomizationFactor: 0.5,
       timeout: 10000
     });
