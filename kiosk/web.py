@@ -74,6 +74,8 @@ TICKET_SCREEN_S = 30       # how long the ticket stays on screen
 AGENT_GRACE_S = 15.0       # after the server starts, before a kiosk without agent counts as offline
 MONITOR_INTERVAL_S = 1.0
 EXPIRE_INTERVAL_S = 15.0
+SWEEP_INTERVAL_S = 2.0     # scale-out: jobs of this process's agents still waiting are handed over
+RESEND_AFTER_S = 10.0      # scale-out: a job sent but not acknowledged after this long is sent again
 
 
 def _hub():
@@ -247,12 +249,54 @@ class _Claim:
 
 
 class IssueGuard:
-    """Remembers the answer to each (caller, Idempotency-Key) of POST /tickets for ``ttl_s``."""
+    """Remembers the answer to each (caller, Idempotency-Key) of POST /tickets for ``ttl_s``.
 
-    def __init__(self, ttl_s: float = 600, max_entries: int = 20_000, wait_s: float = 15):
+    With ``storage`` (scale-out: several server processes), answers are also kept in the database
+    (``settings``, ``idem:CALLER:KEY``), so a retry that the load balancer sends to another
+    process still gets the first answer. Two copies of one request running at the same moment on
+    two processes are not stopped (the kiosk page sends its retries one after another)."""
+
+    def __init__(self, ttl_s: float = 600, max_entries: int = 20_000, wait_s: float = 15, storage=None):
         self.ttl_s, self.max_entries, self.wait_s = ttl_s, max_entries, wait_s
+        self.storage = storage
         self._lock = threading.Lock()
         self._claims: "OrderedDict[tuple[str, str], _Claim]" = OrderedDict()
+        self._pruned_at = 0.0
+
+    @staticmethod
+    def _db_key(scope: tuple[str, str]) -> str:
+        return f"idem:{scope[0]}:{scope[1]}"
+
+    def _stored(self, scope: tuple[str, str]) -> bytes | None:
+        import json
+
+        with self.storage.read() as db:
+            row = db.execute("SELECT value FROM settings WHERE key = ?", [self._db_key(scope)]).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+            if time.time() - value["at"] < self.ttl_s:
+                return value["body"].encode()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass
+        return None
+
+    def _store(self, scope: tuple[str, str], body: bytes) -> None:
+        import json
+
+        now = time.time()
+        value = json.dumps({"at": now, "body": body.decode()}, ensure_ascii=False)
+        try:
+            with self.storage.write() as db:
+                db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [self._db_key(scope), value])
+                if now - self._pruned_at > 60:
+                    self._pruned_at = now
+                    db.execute("DELETE FROM settings WHERE key LIKE 'idem:%' AND json_extract(value, '$.at') < ?",
+                               [now - self.ttl_s])
+        except Exception:   # the ticket is issued; only a retry elsewhere would not find its answer
+            log.exception("idempotency key could not be stored")
 
     def _prune(self, now: float) -> None:
         while self._claims:
@@ -276,6 +320,14 @@ class IssueGuard:
         if actor is None:
             return None
         scope = (actor.device or f"user:{actor.user_id}", key)
+        if self.storage is not None:
+            with self._lock:
+                local = scope in self._claims
+            stored = None if local else self._stored(scope)
+            if stored is not None:                   # answered by another server process
+                response = Response(stored, status=201, mimetype="application/json")
+                response.headers["Idempotent-Replayed"] = "true"
+                return response
         deadline = time.monotonic() + self.wait_s
         while True:
             with self._lock:
@@ -304,6 +356,8 @@ class IssueGuard:
                     else:
                         claim.failed = True
                     claim.done.set()
+            if self.storage is not None and response.status_code == 201:
+                self._store(scope, response.get_data())
         return response
 
     def teardown(self, exc=None):
@@ -378,6 +432,10 @@ class PrintRelay:
                 self._check_agents()                # the agent just left: do not talk to a ghost
                 with self._lock:
                     sid = self.active.get(job["kiosk"])
+            if sid is None and self.hub.realtime.scale_out:
+                # scale-out: the agent may be connected to another process; the emit to its sid
+                # goes there through the message queue
+                sid = self.hub.realtime.remote_agents().get(job["kiosk"])
             if sid is None:
                 return                              # sent when the kiosk's agent connects
             self._deliver(sid, [job])
@@ -413,6 +471,7 @@ class PrintRelay:
                 self.active[kiosk] = sid
             if previous and previous != sid and previous in self.hub.realtime.clients:
                 log.warning("kiosk %s: a second print agent connected; the newest one prints", kiosk)
+            self.hub.realtime.presence_changed()
             log.info("kiosk %s: print agent connected (%s, %s dots)", kiosk,
                      str(info.get("printer", "?"))[:120], info.get("width", "?"))
             with self.hub.storage.write() as db:
@@ -480,8 +539,11 @@ class PrintRelay:
             self._push_state(kiosk)
 
     def has_agent(self, kiosk: str) -> bool:
+        """Whether the kiosk's print agent is connected (scale-out: to any process)."""
         with self._lock:
-            return kiosk in self.active
+            if kiosk in self.active:
+                return True
+        return self.hub.realtime.scale_out and kiosk in self.hub.realtime.remote_agents()
 
     def printer_state(self, kiosk: str) -> dict:
         """The printer as the kiosk's screen should see it (no agent connected: offline)."""
@@ -508,11 +570,14 @@ class PrintRelay:
 
     # -- housekeeping: agents that left, jobs too old
     def _monitor_loop(self) -> None:
-        last_expire = 0.0
+        last_expire = last_sweep = 0.0
         while True:
             self.sio.sleep(MONITOR_INTERVAL_S)
             try:
                 self._check_agents()
+                if self.hub.realtime.scale_out and time.monotonic() - last_sweep >= SWEEP_INTERVAL_S:
+                    last_sweep = time.monotonic()
+                    self._sweep()
                 if time.monotonic() - last_expire >= EXPIRE_INTERVAL_S:
                     last_expire = time.monotonic()
                     with self.hub.storage.write() as db:
@@ -522,6 +587,33 @@ class PrintRelay:
                                  len(expired), self.max_delay_s)
             except Exception:
                 log.exception("print agent check failed")
+
+    def _sweep(self) -> None:
+        """Scale-out: hand this process's agents the jobs still pending (issued on another process
+        while this agent's arrival was not yet known there) or sent and not answered for
+        ``RESEND_AFTER_S`` (sent to an agent that had just moved). The agent prints a job once
+        whatever number of times it gets it (it answers repeats from its memory)."""
+        with self._lock:
+            active = dict(self.active)
+        if not active:
+            return
+        now = self._now()
+        with self._send_lock:
+            with self.hub.storage.read() as db:
+                rows = db.execute(
+                    f"SELECT id FROM print_jobs WHERE kiosk IN ({', '.join('?' * len(active))}) AND "
+                    "(status = 'pending' OR (status = 'sent' AND sent_at < ?)) AND created_at >= ? ORDER BY id",
+                    [*active, now - RESEND_AFTER_S, now - self.max_delay_s]).fetchall()
+                jobs = [pj.job_row(db, r[0]) for r in rows]
+            by_kiosk: dict[str, list[dict]] = {}
+            for job in jobs:
+                if job is not None:
+                    by_kiosk.setdefault(job["kiosk"], []).append(job)
+            for kiosk, todo in by_kiosk.items():
+                with self._lock:
+                    sid = self.active.get(kiosk)
+                if sid is not None and sid in self.hub.realtime.clients:
+                    self._deliver(sid, todo)
 
     def _check_agents(self) -> None:
         clients = self.hub.realtime.clients
@@ -538,8 +630,12 @@ class PrintRelay:
                     else:
                         del self.active[kiosk]
                         lost.append(kiosk)
+        if lost:
+            self.hub.realtime.presence_changed()
         for kiosk in lost:
             log.warning("kiosk %s: print agent disconnected", kiosk)
+            if self.hub.realtime.scale_out and self.has_agent(kiosk):
+                continue                            # it is back already, on another process
             self._apply_state(kiosk, "offline", "print agent not connected", force=True)
         if time.monotonic() - self.started >= AGENT_GRACE_S:
             for kiosk in self._kiosks:
@@ -555,7 +651,7 @@ def register(app, hub) -> None:
     """Called by the application factory: add this package's routes and Socket.IO handlers."""
     app.register_blueprint(pages)
     app.register_blueprint(api)
-    guard = IssueGuard()
+    guard = IssueGuard(storage=hub.storage if hub.config.server.message_queue else None)
     app.before_request(guard.before)
     app.after_request(guard.after)
     app.teardown_request(guard.teardown)

@@ -1,5 +1,11 @@
-"""``hangdoi serve``: the production server — gevent's WSGI server with websockets, one process,
-graceful shutdown on SIGTERM, one log line per thing that happened."""
+"""``hangdoi serve``: the production server — gevent's WSGI server with websockets, graceful
+shutdown on SIGTERM, one log line per thing that happened.
+
+One process per database, unless ``[server] message_queue`` names a Redis server: then several
+processes (each on its own port, behind a load balancer with sticky sessions) share the database
+on one host and reach each other's Socket.IO clients through Redis. The lock file beside the
+database keeps the two ways apart: a lone server holds it exclusively, scale-out servers hold it
+shared, so neither kind starts while the other kind runs."""
 from __future__ import annotations
 
 import fcntl
@@ -18,22 +24,55 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("engineio", "socketio", "geventwebsocket"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from .logs import install
+    install()                      # tokens and ticket secrets in URLs and headers are masked
 
 
-class DatabaseInUse(Exception):
+class StartupRefused(Exception):
+    """The server must not start; the message says why, in one line."""
+
+
+class DatabaseInUse(StartupRefused):
     pass
 
 
-def lock_database(path: Path):
-    """Refuse to run two servers on one database file by mistake (an exclusive lock beside it)."""
+class MessageQueueUnreachable(StartupRefused):
+    pass
+
+
+def lock_database(path: Path, *, shared: bool = False):
+    """Refuse to run two servers on one database file by mistake (a lock beside it).
+
+    ``shared=False`` (no message queue): an exclusive lock, refused while any server runs.
+    ``shared=True`` (scale-out): a shared lock, refused only while a lone server runs."""
     lock_path = path.with_name(path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path, "a+")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+")   # owner only
+    except OSError as exc:         # a read-only folder or file, another owner: one clear line, no traceback
+        raise StorageError(f"cannot open {lock_path} (the lock beside the database): {exc.strerror}; "
+                           f"the database, its folder and its files must be writable by the server") from None
+    if shared:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = _lock_owner(handle)
+            handle.close()
+            raise DatabaseInUse(
+                f"another Hàng Đợi server ({owner}) is already running on {path} without [server] message_queue: "
+                f"it would not reach the screens of this one, nor they its calls; stop it, or give it the same "
+                f"[server] message_queue and start it again") from None
+        return handle
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        handle.seek(0)
-        owner = handle.read().strip() or "another process"
+        if _held_shared(handle):
+            handle.close()
+            raise DatabaseInUse(
+                f"Hàng Đợi servers with [server] message_queue (scale-out) are already running on {path}: "
+                f"a server without it would not reach their screens, nor they its calls; give this one the same "
+                f"[server] message_queue, or stop them first") from None
+        owner = _lock_owner(handle)
         handle.close()
         raise DatabaseInUse(f"another Hàng Đợi server ({owner}) is already running on {path}; "
                             f"stop it first, or give this one its own [server] database") from None
@@ -42,6 +81,46 @@ def lock_database(path: Path):
     handle.write(f"pid {os.getpid()}")
     handle.flush()
     return handle
+
+
+def _lock_owner(handle) -> str:
+    handle.seek(0)
+    return handle.read().strip() or "another process"
+
+
+def _held_shared(handle) -> bool:
+    """Whether the lock we could not take exclusively is held shared (scale-out servers)."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    return True
+
+
+def check_message_queue(url: str, timeout_s: float = 3.0) -> None:
+    """Fail early, with the reason, when the Redis of ``[server] message_queue`` does not answer."""
+    try:
+        import redis
+    except ImportError:
+        raise MessageQueueUnreachable("[server] message_queue needs the Python package redis: pip install '.[scale]'") from None
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+        client.ping()
+        client.close()
+    except Exception as err:  # noqa: BLE001 - any failure is reported the same way
+        raise MessageQueueUnreachable(f"cannot reach the message queue {redact(url)} ([server] message_queue): {err}") from None
+
+
+def redact(url: str) -> str:
+    """A Redis URL without its password, for logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
 
 
 def listen(host: str, port: int):
@@ -68,10 +147,13 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
     configure_logging()
     host = host or config.server.host
     port = port or config.server.port
+    scale_out = bool(config.server.message_queue)
     try:
-        lock = lock_database(config.server.database)
+        lock = lock_database(config.server.database, shared=scale_out)
+        if scale_out:
+            check_message_queue(config.server.message_queue)
         app = create_app(config, async_mode="gevent")
-    except (DatabaseInUse, StorageError) as err:
+    except (StartupRefused, StorageError) as err:
         log.error("%s", err)
         return 2
     try:
@@ -90,10 +172,14 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
     gevent.signal_handler(signal.SIGTERM, stop, signal.SIGTERM)
     gevent.signal_handler(signal.SIGINT, stop, signal.SIGINT)
     server.start()
-    log.info("Hàng Đợi serving %s on http://%s:%s (database %s)", config.center.name, host, port,
-             config.server.database)
+    log.info("Hàng Đợi serving %s on http://%s:%s (database %s%s)", config.center.name, host, port,
+             config.server.database,
+             f"; scale-out through {redact(config.server.message_queue)}" if scale_out else "")
     server.serve_forever()
-    app.extensions["hangdoi"].storage.close()
+    hub = app.extensions["hangdoi"]
+    if hub.realtime is not None:
+        hub.realtime.shutdown()
+    hub.storage.close()
     lock.close()
     log.info("stopped")
     return 0

@@ -10,14 +10,33 @@ only ever sent to that ticket's followers and to staff: ``snapshot`` and the ``c
 hall and desk displays carry ``status_url`` without it. Hall displays also get ``desks``
 (``{"desks": [row]}``, rows shaped as in ``snapshot``) whenever a desk changes, so "now
 serving" stays true after a finish, a pause or a transfer.
+
+Scale-out (``[server] message_queue = "redis://..."``): several server processes share the
+database, and every emit goes through Redis to the clients of every process (Flask-SocketIO's
+message queue, on a channel named after the database, so two installations may share one Redis).
+What one process cannot see of the others is then handled so:
+
+* a room's members are known only locally, so pushes are built and sent even when this process
+  has nobody in the room (a hall display on another process still gets the call);
+* which devices are connected where (displays, kiosks, print agents, speaking screens) is kept in
+  ``Presence``: each process writes its own row in ``settings`` every few seconds and soon after
+  a change; rows of processes that stopped writing are ignored after ``PRESENCE_TTL_S``;
+* ``queues`` pushes are coalesced per process, and each process sends one more a second after its
+  last one, so a screen that got two processes' pushes in the wrong order still ends right;
+* calls keep their commit order within a process; across processes Redis keeps the order in
+  which they were published.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import logging
+import os
 import queue
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +54,11 @@ from .views import compact_desk, public_call, recent_calls, snapshot_desks
 log = logging.getLogger("hangdoi.realtime")
 
 QUEUES_MIN_INTERVAL_S = 0.3
+QUEUES_SETTLE_S = 1.0         # scale-out: one more `queues` this long after a process's last one
+PRESENCE_INTERVAL_S = 3.0     # scale-out: each process rewrites its presence row this often
+PRESENCE_MIN_GAP_S = 0.5      # ... and soon after a change, but not more often than this
+PRESENCE_TTL_S = 12.0         # a presence row older than this belongs to a process that is gone
+PRESENCE_READ_CACHE_S = 0.5
 RATING_TIMEOUT_S = 30
 DESK_EVENTS = {ev.CALLED, ev.RECALLED, ev.STARTED, ev.FINISHED, ev.NO_SHOW, ev.TRANSFERRED, ev.PAUSED,
                ev.RESUMED, ev.DESK_OPENED, ev.DESK_CLOSED, ev.CANCELLED}
@@ -51,12 +75,115 @@ class Client:
     connected_at: float = 0.0
 
 
+def channel_for(database) -> str:
+    """The Redis channel of one installation: every process on the same database file shares it."""
+    digest = hashlib.sha256(os.path.realpath(database).encode()).hexdigest()[:16]
+    return f"hangdoi-{digest}"
+
+
+class Presence:
+    """Scale-out only: which devices are connected to which server process.
+
+    Each process keeps one row in ``settings`` (``presence:HOST``, JSON ``{"at", "pid",
+    "devices": {device: role}, "agents": {kiosk: sid}, "speaking": bool}``), rewritten every
+    ``PRESENCE_INTERVAL_S`` and soon after a change, removed on a clean stop. The others read the
+    rows written in the last ``PRESENCE_TTL_S``: a process killed outright drops out by itself."""
+
+    def __init__(self, realtime: "Realtime", host_id: str):
+        self.realtime = realtime
+        self.key = f"presence:{host_id}"
+        self._dirty = threading.Event()
+        self._cache: tuple[float, list[dict]] = (0.0, [])
+        self._stopped = False
+
+    def changed(self) -> None:
+        self._dirty.set()
+
+    def mine(self) -> dict:
+        rt = self.realtime
+        printing = getattr(rt.hub, "printing", None)
+        agents = dict(printing.active) if printing is not None else {}
+        return {"at": time.time(), "pid": os.getpid(),
+                "devices": {c.device: c.role for c in list(rt.clients.values()) if c.device},
+                "agents": agents, "speaking": bool(rt._speaking)}
+
+    def write(self) -> None:
+        value = json.dumps(self.mine(), separators=(",", ":"))
+        stale = time.time() - 10 * PRESENCE_TTL_S
+        with self.realtime.hub.storage.write() as db:
+            db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [self.key, value])
+            for key, raw in db.execute("SELECT key, value FROM settings WHERE key LIKE 'presence:%' AND key != ?",
+                                       [self.key]).fetchall():
+                if _presence_at(raw) < stale:           # a process long gone: forget it
+                    db.execute("DELETE FROM settings WHERE key = ?", [key])
+
+    def remove(self) -> None:
+        self._stopped = True
+        with self.realtime.hub.storage.write() as db:
+            db.execute("DELETE FROM settings WHERE key = ?", [self.key])
+
+    def others(self) -> list[dict]:
+        """The fresh rows of the other processes (read at most every PRESENCE_READ_CACHE_S)."""
+        now = time.monotonic()
+        at, rows = self._cache
+        if 0 <= now - at < PRESENCE_READ_CACHE_S:
+            return rows
+        with self.realtime.hub.storage.read() as db:
+            raws = db.execute("SELECT value FROM settings WHERE key LIKE 'presence:%' AND key != ?",
+                              [self.key]).fetchall()
+        fresh = time.time() - PRESENCE_TTL_S
+        rows = []
+        for (raw,) in raws:
+            try:
+                row = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(row, dict) and isinstance(row.get("at"), (int, float)) and row["at"] >= fresh:
+                rows.append(row)
+        self._cache = (now, rows)
+        return rows
+
+    def loop(self) -> None:
+        sleep = self.realtime.socketio.sleep
+        while not self._stopped:
+            self._dirty.wait(PRESENCE_INTERVAL_S)
+            self._dirty.clear()
+            if self._stopped:
+                return
+            try:
+                self.write()
+            except Exception:
+                log.exception("presence row could not be written")
+            sleep(PRESENCE_MIN_GAP_S)
+
+
+def _presence_at(raw: str) -> float:
+    try:
+        at = json.loads(raw).get("at")
+    except (ValueError, AttributeError):
+        return 0.0
+    return at if isinstance(at, (int, float)) else 0.0
+
+
 class Realtime:
     def __init__(self, app, hub, async_mode: str):
         self.hub = hub
+        message_queue = hub.config.server.message_queue
+        self.scale_out = bool(message_queue)
+        queue_options = {}
+        if self.scale_out:
+            # built here rather than from message_queue=: Flask-SocketIO would hand a unix:// URL
+            # (Redis on a local socket) to kombu instead of Redis
+            from socketio import RedisManager
+
+            queue_options["client_manager"] = RedisManager(message_queue,
+                                                           channel=channel_for(hub.config.server.database))
         self.socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=[], logger=False,
-                                 engineio_logger=False, ping_interval=10, ping_timeout=10, max_http_buffer_size=16_384)
+                                 engineio_logger=False, ping_interval=10, ping_timeout=10, max_http_buffer_size=16_384,
+                                 **queue_options)
         self.clients: dict[str, Client] = {}
+        self.presence = Presence(self, uuid.uuid4().hex) if self.scale_out else None
         self._speaking: set[str] = set()      # sids of connected displays with audio = true
         self._outbox: "queue.Queue[Outcome | None]" = queue.Queue()
         self._queues_dirty = threading.Event()
@@ -65,6 +192,40 @@ class Realtime:
         hub.subscribers.append(self._outbox.put)
         self.socketio.start_background_task(self._push_loop)
         self.socketio.start_background_task(self._queues_loop)
+        if self.presence is not None:
+            self.presence.write()
+            self.socketio.start_background_task(self.presence.loop)
+
+    def shutdown(self) -> None:
+        """On a clean stop: other processes stop counting this one's devices at once."""
+        if self.presence is not None:
+            try:
+                self.presence.remove()
+            except Exception:
+                log.exception("presence row could not be removed")
+
+    def presence_changed(self) -> None:
+        if self.presence is not None:
+            self.presence.changed()
+
+    def connected_devices(self) -> dict[str, str]:
+        """device id → role of every device with a live connection (to any process)."""
+        devices: dict[str, str] = {}
+        if self.presence is not None:
+            for row in self.presence.others():
+                if isinstance(row.get("devices"), dict):
+                    devices.update(row["devices"])
+        devices.update({c.device: c.role for c in list(self.clients.values()) if c.device})
+        return devices
+
+    def remote_agents(self) -> dict[str, str]:
+        """kiosk id → sid of its print agent connected to another process (scale-out only)."""
+        agents: dict[str, str] = {}
+        if self.presence is not None:
+            for row in sorted(self.presence.others(), key=lambda r: r["at"]):
+                if isinstance(row.get("agents"), dict):
+                    agents.update(row["agents"])
+        return agents
 
     # ---- connections --------------------------------------------------------------------
     def _register_handlers(self) -> None:
@@ -97,12 +258,17 @@ class Realtime:
                 device = self.hub.devices.by_id(client.device)
                 if device is not None and device.audio:
                     self._speaking.add(request.sid)
-            emit("snapshot", self.snapshot())
+            if client.device:
+                self.presence_changed()
+            # to this client only, which is here: not through the message queue
+            emit("snapshot", self.snapshot(), ignore_queue=True)
 
         @sio.on("disconnect")
         def on_disconnect(*_):
-            self.clients.pop(request.sid, None)
+            client = self.clients.pop(request.sid, None)
             self._speaking.discard(request.sid)
+            if client is not None and client.device:
+                self.presence_changed()
 
         @sio.on("follow")
         def on_follow(data=None):
@@ -119,7 +285,7 @@ class Realtime:
                 emit("error", {"code": "invalid_secret", "message": "this link is not valid for any ticket"})
                 return
             join_room(f"ticket:{ticket_id}")
-            emit("ticket", {"ticket": ticket})
+            emit("ticket", {"ticket": ticket}, ignore_queue=True)
 
         @sio.on("watch_desk")
         def on_watch_desk(data=None):
@@ -156,9 +322,12 @@ class Realtime:
     def _push(self, outcome: Outcome) -> None:
         sio = self.socketio
         touched_tickets, touched_desks, called_desks, to_say = [], [], set(), []
+        changed_tickets = set()     # touched by more than being issued (nobody follows a ticket being issued)
         for event in outcome.events:
             if event.ticket is not None and event.ticket not in touched_tickets:
                 touched_tickets.append(event.ticket)
+            if event.ticket is not None and event.type != ev.ISSUED:
+                changed_tickets.add(event.ticket)
             if event.desk is not None and event.type in DESK_EVENTS and event.desk not in touched_desks:
                 touched_desks.append(event.desk)
             if event.type in QUEUE_EVENTS:
@@ -188,6 +357,8 @@ class Realtime:
             for code, desk in to_say:
                 self.hub.voice.submit(spoken_text(template, code, desk), repeat)
         for ticket_id in touched_tickets:
+            if self.scale_out and ticket_id not in changed_tickets:
+                continue
             if not self._has_members(f"ticket:{ticket_id}"):
                 continue
             try:
@@ -215,19 +386,36 @@ class Realtime:
 
     def _audio_display_connected(self) -> bool:
         """Synthesise the voice ahead only when a display that speaks is there to ask for it
-        (kept up to date on connect and disconnect: no walk over every client on each call)."""
-        return bool(self._speaking)
+        (kept up to date on connect and disconnect: no walk over every client on each call).
+        Scale-out: a speaking display on another process counts too; the WAV lands in the cache
+        folder beside the database, which every process of the host reads."""
+        if self._speaking:
+            return True
+        return self.presence is not None and any(row.get("speaking") for row in self.presence.others())
 
     def _has_members(self, room: str) -> bool:
-        """Whether anybody is in ``room`` (skip building payloads nobody will receive)."""
+        """Whether anybody is in ``room`` (skip building payloads nobody will receive). Scale-out:
+        always, since the room's members on the other processes are not known here."""
+        if self.scale_out:
+            return True
         try:
             return bool(self.socketio.server.manager.rooms.get("/", {}).get(room))
         except AttributeError:
             return True
 
     def _queues_loop(self) -> None:
+        settle_at = None        # scale-out: when to send the settling push
         while True:
-            self._queues_dirty.wait()
+            timeout = None if settle_at is None else max(0.0, settle_at - time.monotonic())
+            if not self._queues_dirty.wait(timeout):
+                settle_at = None
+                try:
+                    self.socketio.emit("queues", {"services": self.hub.service.queues()}, to="queues")
+                except Exception:
+                    log.exception("queues push failed")
+                continue
+            if self.scale_out:
+                settle_at = time.monotonic() + QUEUES_SETTLE_S
             wait = self._last_queues + QUEUES_MIN_INTERVAL_S - time.monotonic()
             if wait > 0:
                 self.socketio.sleep(wait)
