@@ -577,6 +577,36 @@ def test_socketio_takes_the_token_only_from_the_connect_payload(live):
             c.close()
 
 
+def test_a_browser_page_of_another_site_cannot_open_a_socket(live):
+    """Same origin only: a page of this server may connect (python-socketio's websocket sends the
+    server's own Origin, as a page of the server does), a page of another site may not."""
+    import websocket
+
+    own = Client(live, auth={"token": LIVE_HALL})
+    try:
+        own.wait("snapshot")
+    finally:
+        own.close()
+    ws_url = live.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+
+    def first_frame(origin):
+        ws = websocket.create_connection(ws_url, origin=origin, timeout=10)
+        try:
+            return ws.recv()
+        except websocket.WebSocketConnectionClosedException:
+            return ""
+        finally:
+            ws.close()
+
+    assert first_frame("http://evil.example") == ""            # closed before any session opens
+    assert first_frame(live.url).startswith('0{"sid"')          # the engine.io open packet
+    polling = requests.get(f"{live.url}/socket.io/?EIO=4&transport=polling",
+                           headers={"Origin": "http://evil.example"}, timeout=15)
+    assert polling.status_code == 400 and "Access-Control-Allow-Origin" not in polling.headers
+    polling = requests.get(f"{live.url}/socket.io/?EIO=4&transport=polling", headers={"Origin": live.url}, timeout=15)
+    assert polling.status_code == 200
+
+
 def test_screens_and_visitors_cannot_send_staff_or_agent_events(live):
     hall = Client(live, auth={"token": LIVE_HALL})
     desk = Client(live, auth={"token": LIVE_DESK})

@@ -179,7 +179,10 @@ class Realtime:
 
             queue_options["client_manager"] = RedisManager(message_queue,
                                                            channel=channel_for(hub.config.server.database))
-        self.socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=[], logger=False,
+        # cors_allowed_origins=None: a browser may connect only from a page of this server (its
+        # Origin must match Host, or X-Forwarded-Proto/Host behind nginx); devices without a
+        # browser (print agents) send no Origin and are let through, as before.
+        self.socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=None, logger=False,
                                  engineio_logger=False, ping_interval=10, ping_timeout=10, max_http_buffer_size=16_384,
                                  **queue_options)
         self.clients: dict[str, Client] = {}
