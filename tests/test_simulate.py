@@ -136,7 +136,7 @@ def test_a_short_simulated_day_against_a_real_server(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "server.cli", "simulate", "--config", str(ROOT / "config.toml"),
          "--hours", "07:30-08:30", "--visitors", "150", "--speed", "240", "--seed", "11",
-         "--overtime", "30", "--json", str(out), "--quiet"],
+         "--overtime", "30", "--desks-extra", "CA=2@07:45", "--json", str(out), "--quiet"],
         cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert done.returncode in (0, 1) and out.exists(), done.stderr[-3000:]
     r = json.loads(out.read_text(encoding="utf-8"))
@@ -170,4 +170,9 @@ def test_a_short_simulated_day_against_a_real_server(tmp_path):
     assert "median error" in report and "%" in report
     assert r["server"]["cpu_s"] > 0 and r["server"]["peak_rss_mb"] > 10
     assert any(w["agency"] == "CA" for w in r["waits"]["by_agency"])
+    # the what-if: two more police desks (53, 54) from 07:45 called police tickets, none before
+    assert r["center"]["desks"] == 54
+    extra_calls = [x for x in r["trace"] if x["desk"] in (53, 54)]
+    assert extra_calls and {x["agency"] for x in extra_calls} == {"CA"}
+    assert min(x["first_call"] for x in extra_calls) >= (7 * 60 + 45) * 60 - 60   # simulated seconds of the day
     assert r["ok"] and done.returncode == 0, r["failed"]
