@@ -164,6 +164,11 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
     server = pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler,
                                log=logging.getLogger("hangdoi.access") if access_log else None,
                                error_log=logging.getLogger("hangdoi.http"))
+    # gevent-websocket's handler logs each request to ``server.logger`` (its own logger, kept at
+    # WARNING), not to ``log``: give it ours, or nothing, so --access-log means what it says
+    server.logger = logging.getLogger("hangdoi.access" if access_log else "hangdoi.access.off")
+    if not access_log:
+        server.logger.setLevel(logging.WARNING)
 
     def stop(signum: int) -> None:
         log.info("signal %s: finishing requests in flight, then stopping", signal.Signals(signum).name)

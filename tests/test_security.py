@@ -684,9 +684,13 @@ def test_no_password_token_or_ticket_secret_reaches_the_log(live):
     error_of_login = requests.post(live.url + "/api/v1/auth/login",
                                    json={"username": "stp", "password": "Sai-Mat-Khau-Rieng-55"}, timeout=15)
     assert error_of_login.status_code == 401
+    for page in (f"/display/hall?token={LIVE_HALL}", f"/t/{done['ticket']['id']}?t={done['secret']}"):
+        assert requests.get(live.url + page, timeout=15).status_code == 200
     time.sleep(0.5)
     log = live.log()
-    # The server runs with --access-log: whatever request lines it writes must be masked too.
+    # The server runs with --access-log: it writes a line per request, masked too.
+    assert any('"POST /api/v1/tickets HTTP/1.1" 201' in line for line in log.splitlines()), log[-3000:]
+    assert any("/display/hall?token=***" in line for line in log.splitlines()), log[-3000:]
     for line in log.splitlines():
         if "/display/hall?token=" in line or f"/t/{done['ticket']['id']}?t=" in line:
             assert "token=***" in line or "t=***" in line, line
