@@ -336,7 +336,7 @@ def test_migration_v3_backfills_the_first_call_from_the_event_log(tmp_path):
             db.execute("INSERT INTO events (at, day, type, ticket, service) VALUES (?, '2026-11-23', 'called', 1, ?)",
                        [at, service])
     old.close()
-    new = Storage(path)
+    new = Storage(path, migrations=MIGRATIONS[:3])
     assert new.schema_version == 3
     with new.write() as db:
         assert db.execute("SELECT first_called_at, first_service FROM tickets").fetchone() == (500, "S1")
