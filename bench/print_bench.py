@@ -31,43 +31,15 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.centers import HT, LLTP, agency, center_toml, desk, kiosk, with_  # noqa: E402
 from tests.live_server import LiveServer, free_port, write_config  # noqa: E402
 from tests.printer_standin import PrinterStandIn  # noqa: E402
 
 TOKEN = "bench-kiosk-token-1"
-CONFIG = """
-[center]
-name = "Trung tâm Phục vụ hành chính công tỉnh Thái Nguyên"
-timezone = "Asia/Ho_Chi_Minh"
-
-[server]
-port = {PORT}
-database = "data/bench.db"
-
-[limits]
-kiosk_tickets_per_minute = 0
-
-[[agencies]]
-code = "STP"
-name = "Sở Tư pháp"
-  [[agencies.services]]
-  code = "STP-LLTP"
-  name = "Lý lịch tư pháp"
-  prefix = "A"
-  [[agencies.services]]
-  code = "STP-HT"
-  name = "Hộ tịch, quốc tịch, chứng thực có yếu tố nước ngoài"
-  prefix = "B"
-
-[[desks]]
-number = 1
-agency = "STP"
-services = ["STP-LLTP", "STP-HT"]
-
-[[kiosks]]
-id = "kiosk-1"
-token = "bench-kiosk-token-1"
-"""
+CONFIG = center_toml(
+    "data/bench.db", limits={"kiosk_tickets_per_minute": 0},
+    agencies=[agency("STP", "Sở Tư pháp", LLTP, with_(HT, name="Hộ tịch, quốc tịch, chứng thực có yếu tố nước ngoài"))],
+    desks=[desk(1, "STP", "STP-LLTP", "STP-HT")], kiosks=[kiosk("kiosk-1", TOKEN)])
 URL_IN_JOB = re.compile(rb"/t/(\d+)\?t=")
 
 

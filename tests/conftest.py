@@ -38,6 +38,10 @@ SMALL_CENTER = {
                  {"id": "desk-1", "token": "desk-token-1", "kind": "desk", "desk": 1}],
 }
 
+#: the staff the in-process API tests sign in as: username -> (password, role[, agency])
+STAFF = {"stp1": ("mat-khau-1", "officer", "STP"), "ca1": ("mat-khau-2", "officer", "CA"),
+         "gs": ("mat-khau-3", "supervisor"), "root": ("mat-khau-4", "admin")}
+
 TZ_NAME = "Asia/Ho_Chi_Minh"
 OFFICER_STP = Actor(kind="user", role="officer", user_id=None, agency="STP", name="officer-stp")
 KIOSK = Actor(kind="device", role="kiosk", device="kiosk-1", name="kiosk-1")
@@ -49,6 +53,24 @@ def make_config(tmp_path: Path, **overrides):
         data[key] = value
     data.setdefault("server", {})["database"] = str(tmp_path / "hangdoi.db")
     return parse_config(data, tmp_path)
+
+
+def add_staff(storage) -> None:
+    """Create ``STAFF`` in ``storage``."""
+    from server.auth.users import create_user
+
+    for username, spec in STAFF.items():
+        create_user(storage, username, *spec)
+
+
+def staff_tokens(client) -> dict[str, str]:
+    """An access token for each of ``STAFF``, signed in through ``client`` (a Flask test client)."""
+    tokens = {}
+    for username, (password, *_) in STAFF.items():
+        r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        tokens[username] = r.get_json()["access_token"]
+    return tokens
 
 
 @pytest.fixture

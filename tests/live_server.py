@@ -26,12 +26,50 @@ def write_config(tmp_path: Path, text: str, port: int) -> Path:
     return path
 
 
+#: users to create before the server starts: ``{username: (password, role)}`` or ``(password, role, agency)``
+Users = dict[str, tuple]
+
+
+def prepare_database(config_path: Path, users: Users | None = None) -> Path:
+    """Create the center's database from its config (as ``hangdoi serve`` would) with ``users`` in
+    it; the server is not started. Returns the database's path."""
+    from server.auth.users import create_user
+    from server.config import load_config
+    from server.storage import Storage
+    from server.storage.sync import sync_config
+
+    config = load_config(config_path)
+    storage = Storage(config.server.database)
+    try:
+        sync_config(storage, config)
+        for username, spec in (users or {}).items():
+            create_user(storage, username, *spec)
+    finally:
+        storage.close()
+    return config.server.database
+
+
+def start_center(tmp_path: Path, toml_text: str, users: Users | None = None, *, timeout: float = 20,
+                 **kwargs) -> "LiveServer":
+    """Write ``toml_text`` (``{PORT}`` filled in) to ``tmp_path/config.toml``, create ``users`` in
+    its database and start the server there; ``kwargs`` go to ``LiveServer``. The server's
+    ``database`` attribute is the database's path."""
+    port = free_port()
+    path = write_config(tmp_path, toml_text, port)
+    database = prepare_database(path, users)
+    server = LiveServer(path, port, **kwargs)
+    server.database = database
+    return server.start(timeout)
+
+
 class LiveServer:
     def __init__(self, config_path: Path, port: int, log_path: Path | None = None, *,
-                 env: dict[str, str] | None = None, preexec_fn=None):
+                 env: dict[str, str] | None = None, preexec_fn=None, args: tuple[str, ...] = ()):
         """``env``: extra environment variables of the server process (e.g. libfaketime's);
-        ``preexec_fn``: run in the child before the server starts (e.g. to drop capabilities)."""
+        ``preexec_fn``: run in the child before the server starts (e.g. to drop capabilities);
+        ``args``: extra switches of ``hangdoi serve`` (e.g. ``--access-log``)."""
         self.config_path = config_path
+        self.args = tuple(args)
         self.extra_env = dict(env or {})
         self.preexec_fn = preexec_fn
         self.port = port
@@ -43,8 +81,8 @@ class LiveServer:
         log = open(self.log_path, "ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1", **self.extra_env)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--config", str(self.config_path), "--port", str(self.port)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=self.preexec_fn)
+            [sys.executable, "-m", "server.cli", "serve", "--config", str(self.config_path), "--port", str(self.port),
+             *self.args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=self.preexec_fn)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

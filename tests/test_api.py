@@ -3,18 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from server.auth.users import create_user
 from server.web import schemas
 from server.web.app import create_app
+from tests.conftest import add_staff, staff_tokens
 
 
 @pytest.fixture
 def app(config, storage, clock):
     app = create_app(config, storage=storage, clock=clock)
-    create_user(storage, "stp1", "mat-khau-1", "officer", "STP")
-    create_user(storage, "ca1", "mat-khau-2", "officer", "CA")
-    create_user(storage, "gs", "mat-khau-3", "supervisor")
-    create_user(storage, "root", "mat-khau-4", "admin")
+    add_staff(storage)
     return app
 
 
@@ -29,12 +26,7 @@ def bearer(token):
 
 @pytest.fixture
 def tokens(client):
-    out = {"kiosk": "kiosk-token-1", "display": "hall-token-1"}
-    for name, pw in (("stp1", "mat-khau-1"), ("ca1", "mat-khau-2"), ("gs", "mat-khau-3"), ("root", "mat-khau-4")):
-        r = client.post("/api/v1/auth/login", json={"username": name, "password": pw})
-        assert r.status_code == 200
-        out[name] = r.get_json()["access_token"]
-    return out
+    return {"kiosk": "kiosk-token-1", "display": "hall-token-1", **staff_tokens(client)}
 
 
 def assert_error(response, status, code=None):

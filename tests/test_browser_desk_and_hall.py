@@ -13,7 +13,9 @@ import pytest
 import requests
 
 from tests.browser import another_browser, artifact, browser, console_errors  # noqa: F401
-from tests.live_server import LiveServer, free_port, write_config
+from tests.centers import (BHXH, CA, FOUR_DESKS, HT, LLTP, ODD_STP_NAME, agency, center_toml, desk_display,
+                           hall_display, kiosk, with_)
+from tests.live_server import LiveServer, free_port, prepare_database, start_center
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,104 +24,21 @@ DESK_TOKEN = "desk-1-token-browser"
 KIOSK = {"Authorization": "Bearer kiosk-token-browser"}
 PASSWORD = "mat-khau-can-bo"
 
-CONFIG = """
-[center]
-name = "Trung tâm Phục vụ hành chính công tỉnh Thái Nguyên"
-timezone = "Asia/Ho_Chi_Minh"
-notice = "Trung tâm làm việc từ thứ Hai đến thứ Sáu: sáng 7h30–11h30, chiều 13h30–17h00. Xin vui lòng giữ trật tự và chờ đến lượt."
-
-[server]
-port = {PORT}
-database = "data/browser.db"
-
-[announce]
-repeat = 0
-
-[[agencies]]
-code = "STP"
-name = "Sở Tư pháp <i>thử</i>"
-  [[agencies.services]]
-  code = "STP-LLTP"
-  name = "Lý lịch tư pháp"
-  prefix = "A"
-  [[agencies.services]]
-  code = "STP-HT"
-  name = "Hộ tịch"
-  prefix = "A"
-
-[[agencies]]
-code = "CA"
-name = "Công an tỉnh"
-  [[agencies.services]]
-  code = "CA-CC"
-  name = "Căn cước"
-  prefix = "C"
-
-[[agencies]]
-code = "BHXH"
-name = "Bảo hiểm xã hội tỉnh"
-  [[agencies.services]]
-  code = "BHXH-THE"
-  name = "Cấp lại thẻ bảo hiểm y tế"
-  prefix = "B"
-
-[[desks]]
-number = 1
-agency = "STP"
-services = ["STP-LLTP", "STP-HT"]
-name = "Quầy 1 – Sở Tư pháp"
-
-[[desks]]
-number = 2
-agency = "STP"
-services = ["STP-LLTP"]
-
-[[desks]]
-number = 3
-agency = "CA"
-services = ["CA-CC"]
-
-[[desks]]
-number = 4
-agency = "BHXH"
-services = ["BHXH-THE"]
-
-[[kiosks]]
-id = "kiosk-1"
-token = "kiosk-token-browser"
-
-[[displays]]
-id = "hall-1"
-token = "hall-token-browser"
-kind = "hall"
-
-[[displays]]
-id = "desk-1"
-token = "desk-1-token-browser"
-kind = "desk"
-desk = 1
-audio = false
-"""
+CONFIG = center_toml(
+    "data/browser.db",
+    notice="Trung tâm làm việc từ thứ Hai đến thứ Sáu: sáng 7h30–11h30, chiều 13h30–17h00. "
+           "Xin vui lòng giữ trật tự và chờ đến lượt.",
+    announce={"repeat": 0},
+    agencies=[agency("STP", ODD_STP_NAME, LLTP, with_(HT, prefix="A")), CA, BHXH], desks=FOUR_DESKS,
+    kiosks=[kiosk("kiosk-1", "kiosk-token-browser")],
+    displays=[hall_display("hall-1", HALL_TOKEN), desk_display("desk-1", DESK_TOKEN, 1)])
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from server.auth.users import create_user
-    from server.config import load_config
-    from server.storage import Storage
-    from server.storage.sync import sync_config
-
-    tmp = tmp_path_factory.mktemp("browser")
-    port = free_port()
-    path = write_config(tmp, CONFIG, port)
-    config = load_config(path)
-    storage = Storage(config.server.database)
-    sync_config(storage, config)
-    create_user(storage, "canbo1", PASSWORD, "officer", "STP")
-    create_user(storage, "canbo3", PASSWORD, "officer", "CA")
-    create_user(storage, "giamsat", PASSWORD, "supervisor")
-    storage.close()
-    server = LiveServer(path, port).start()
+    server = start_center(tmp_path_factory.mktemp("browser"), CONFIG, {
+        "canbo1": (PASSWORD, "officer", "STP"), "canbo3": (PASSWORD, "officer", "CA"),
+        "giamsat": (PASSWORD, "supervisor")})
     yield server
     server.stop()
 
@@ -392,10 +311,7 @@ def test_a_browser_that_blocks_autoplay_gets_a_one_time_sound_tap(browser, live)
 
 def test_the_board_of_a_full_center_turns_pages(browser, tmp_path):
     """The demo config (23 agencies, 52 desks): "Đang phục vụ" does not fit one screen and pages."""
-    from server.auth.users import create_user
     from server.config import load_config
-    from server.storage import Storage
-    from server.storage.sync import sync_config
     from tests.live_server import ROOT
 
     port = free_port()
@@ -407,10 +323,7 @@ def test_the_board_of_a_full_center_turns_pages(browser, tmp_path):
     config = load_config(path)
     hall_token = next(d.token for d in config.displays if d.kind == "hall")
     kiosk = {"Authorization": f"Bearer {config.kiosks[0].token}"}
-    storage = Storage(config.server.database)
-    sync_config(storage, config)
-    create_user(storage, "quantri", PASSWORD, "admin")
-    storage.close()
+    prepare_database(path, {"quantri": (PASSWORD, "admin")})
     with LiveServer(path, port) as full:
         session = requests.Session()
         admin = login(full, "quantri")

@@ -11,7 +11,9 @@ import pytest
 import requests
 
 from tests.browser import artifact, browser, console_errors  # noqa: F401
-from tests.live_server import LiveServer, free_port, write_config
+from tests.centers import (BHXH, CA, CA_CC, FOUR_DESKS, HT, LLTP, ODD_STP_NAME, agency, center_toml, desk_display,
+                           kiosk, with_)
+from tests.live_server import LiveServer, free_port, prepare_database, write_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -19,82 +21,14 @@ KIOSK = {"Authorization": "Bearer kiosk-token-sup"}
 DESK_DISPLAY = {"Authorization": "Bearer desk-1-token-sup"}
 PASSWORD = "mat-khau-giam-sat"
 
-CONFIG = """
-[center]
-name = "Trung tâm Phục vụ hành chính công tỉnh Thái Nguyên"
-timezone = "Asia/Ho_Chi_Minh"
-
-[server]
-port = {PORT}
-database = "data/supervisor.db"
-
-[limits]
-kiosk_tickets_per_minute = 0           # the page fills the queues from one kiosk
-
-[[agencies]]
-code = "STP"
-name = "Sở Tư pháp <i>thử</i>"
-  [[agencies.services]]
-  code = "STP-LLTP"
-  name = "Lý lịch tư pháp"
-  prefix = "A"
-  target_wait_min = 15
-  [[agencies.services]]
-  code = "STP-HT"
-  name = "Hộ tịch"
-  prefix = "A"
-  target_wait_min = 1
-
-[[agencies]]
-code = "CA"
-name = "Công an tỉnh"
-  [[agencies.services]]
-  code = "CA-CC"
-  name = "Căn cước"
-  prefix = "C"
-  target_wait_min = 1
-
-[[agencies]]
-code = "BHXH"
-name = "Bảo hiểm xã hội tỉnh"
-  [[agencies.services]]
-  code = "BHXH-THE"
-  name = "Cấp lại thẻ bảo hiểm y tế"
-  prefix = "B"
-
-[[desks]]
-number = 1
-agency = "STP"
-services = ["STP-LLTP", "STP-HT"]
-name = "Quầy 1 – Sở Tư pháp"
-
-[[desks]]
-number = 2
-agency = "STP"
-services = ["STP-LLTP"]
-
-[[desks]]
-number = 3
-agency = "CA"
-services = ["CA-CC"]
-
-[[desks]]
-number = 4
-agency = "BHXH"
-services = ["BHXH-THE"]
-
-[[kiosks]]
-id = "kiosk-1"
-name = "Ki-ốt sảnh chính"
-token = "kiosk-token-sup"
-
-[[displays]]
-id = "desk-1"
-token = "desk-1-token-sup"
-kind = "desk"
-desk = 1
-audio = false
-"""
+CONFIG = center_toml(
+    "data/supervisor.db",
+    limits={"kiosk_tickets_per_minute": 0},           # the page fills the queues from one kiosk
+    agencies=[agency("STP", ODD_STP_NAME, with_(LLTP, target_wait_min=15), with_(HT, prefix="A", target_wait_min=1)),
+              with_(CA, services=[with_(CA_CC, target_wait_min=1)]), BHXH],
+    desks=FOUR_DESKS,
+    kiosks=[kiosk("kiosk-1", "kiosk-token-sup", name="Ki-ốt sảnh chính")],
+    displays=[desk_display("desk-1", "desk-1-token-sup", 1)])
 
 
 def insert_waiting(db_path, service, agency, prefix, waited_s):
@@ -128,25 +62,14 @@ def insert_waiting(db_path, service, agency, prefix, waited_s):
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from server.auth.users import create_user
-    from server.config import load_config
-    from server.storage import Storage
-    from server.storage.sync import sync_config
-
-    tmp = tmp_path_factory.mktemp("supervisor")
     port = free_port()
-    path = write_config(tmp, CONFIG, port)
-    config = load_config(path)
-    storage = Storage(config.server.database)
-    sync_config(storage, config)
-    create_user(storage, "canbo1", PASSWORD, "officer", "STP")
-    create_user(storage, "giamsat", PASSWORD, "supervisor")
-    create_user(storage, "quantri", PASSWORD, "admin")
-    storage.close()
+    path = write_config(tmp_path_factory.mktemp("supervisor"), CONFIG, port)
+    database = prepare_database(path, {"canbo1": (PASSWORD, "officer", "STP"), "giamsat": (PASSWORD, "supervisor"),
+                                       "quantri": (PASSWORD, "admin")})
     # waiting since 5 minutes for a service whose target is 1 minute: late from the start
-    insert_waiting(config.server.database, "CA-CC", "CA", "C", 300)
+    insert_waiting(database, "CA-CC", "CA", "C", 300)
     server = LiveServer(path, port).start()
-    server.database = config.server.database
+    server.database = database
     yield server
     server.stop()
 

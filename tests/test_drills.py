@@ -37,7 +37,8 @@ import pytest
 import requests
 import socketio
 
-from tests.live_server import ROOT, LiveServer, free_port, write_config
+from tests.centers import CA, STP, TWO_STP_DESKS_AND_CA, center_toml, desk_display, hall_display, kiosk
+from tests.live_server import ROOT, LiveServer, free_port, prepare_database, write_config
 from tests.printer_standin import PrinterStandIn
 
 pytestmark = pytest.mark.slow
@@ -47,78 +48,14 @@ HALL = "drill-hall-token-1"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RESYNC_S = 5.0                  # the issue's bound: screens and agents back and in sync this soon
 
-CONFIG = """
-[center]
-name = "Trung tâm diễn tập sự cố"
-timezone = "Asia/Ho_Chi_Minh"
 
-[server]
-port = {PORT}
-database = "data/drill.db"
-
-[printing]
-max_delay_s = {MAX_DELAY}
-
-[limits]
-kiosk_tickets_per_minute = 0
-login_attempts_per_minute = 0
-
-[[agencies]]
-code = "STP"
-name = "Sở Tư pháp"
-  [[agencies.services]]
-  code = "STP-LLTP"
-  name = "Lý lịch tư pháp"
-  prefix = "A"
-  [[agencies.services]]
-  code = "STP-HT"
-  name = "Hộ tịch"
-  prefix = "B"
-
-[[agencies]]
-code = "CA"
-name = "Công an tỉnh"
-  [[agencies.services]]
-  code = "CA-CC"
-  name = "Căn cước"
-  prefix = "C"
-
-[[desks]]
-number = 1
-agency = "STP"
-services = ["STP-LLTP", "STP-HT"]
-
-[[desks]]
-number = 2
-agency = "STP"
-services = ["STP-LLTP", "STP-HT"]
-
-[[desks]]
-number = 3
-agency = "CA"
-services = ["CA-CC"]
-
-[[kiosks]]
-id = "kiosk-1"
-token = "drill-kiosk-token-1"
-
-[[kiosks]]
-id = "kiosk-2"
-token = "drill-kiosk-token-2"
-
-[[displays]]
-id = "hall-1"
-token = "drill-hall-token-1"
-kind = "hall"
-audio = false
-
-[[displays]]
-id = "desk-1"
-token = "drill-desk-token-1"
-kind = "desk"
-desk = 1
-audio = false
-"""
+def drill_config(max_delay_s: int) -> str:
+    return center_toml(
+        "data/drill.db", name="Trung tâm diễn tập sự cố", printing={"max_delay_s": max_delay_s},
+        limits={"kiosk_tickets_per_minute": 0, "login_attempts_per_minute": 0},
+        agencies=[STP, CA], desks=TWO_STP_DESKS_AND_CA,
+        kiosks=[kiosk(f"kiosk-{i}", kiosk_token(i)) for i in (1, 2)],
+        displays=[hall_display("hall-1", HALL, audio=False), desk_display("desk-1", "drill-desk-token-1", 1)])
 
 
 def kiosk_token(i: int) -> str:
@@ -130,22 +67,13 @@ class Center:
     """A drill center: its config and database in ``tmp``, officers and a supervisor, the server."""
 
     def __init__(self, tmp: Path, *, max_delay_s: int = 600, env: dict | None = None, users: bool = True):
-        from server.auth.users import create_user
-        from server.config import load_config
-        from server.storage import Storage
-        from server.storage.sync import sync_config
-
         self.tmp = tmp
         self.port = free_port()
-        self.config_path = write_config(tmp, CONFIG.replace("{MAX_DELAY}", str(max_delay_s)), self.port)
+        self.config_path = write_config(tmp, drill_config(max_delay_s), self.port)
         self.db_path = tmp / "data" / "drill.db"
         if users:
-            storage = Storage(load_config(self.config_path).server.database)
-            sync_config(storage, load_config(self.config_path))
-            create_user(storage, "stp", PASSWORD, "officer", "STP")
-            create_user(storage, "ca", PASSWORD, "officer", "CA")
-            create_user(storage, "sup", PASSWORD, "supervisor")
-            storage.close()
+            prepare_database(self.config_path, {"stp": (PASSWORD, "officer", "STP"), "ca": (PASSWORD, "officer", "CA"),
+                                                "sup": (PASSWORD, "supervisor")})
         self.server = LiveServer(self.config_path, self.port, env=env)
         self.url = self.server.url
         self.tokens: dict[str, str] = {}

@@ -6,41 +6,12 @@ import time
 
 import requests
 
+from tests.centers import STP, center_toml, desk, kiosk
 from tests.live_server import LiveServer, free_port, write_config
 
-CONFIG = """
-[center]
-name = "Trung tâm thử độ bền"
-timezone = "Asia/Ho_Chi_Minh"
-
-[server]
-port = {PORT}
-database = "data/durable.db"
-
-[limits]
-kiosk_tickets_per_minute = 0
-
-[[agencies]]
-code = "STP"
-name = "Sở Tư pháp"
-  [[agencies.services]]
-  code = "STP-LLTP"
-  name = "Lý lịch tư pháp"
-  prefix = "A"
-  [[agencies.services]]
-  code = "STP-HT"
-  name = "Hộ tịch"
-  prefix = "B"
-
-[[desks]]
-number = 1
-agency = "STP"
-services = ["STP-LLTP", "STP-HT"]
-
-[[kiosks]]
-id = "kiosk-1"
-token = "durable-kiosk-token"
-"""
+CONFIG = center_toml(
+    "data/durable.db", name="Trung tâm thử độ bền", limits={"kiosk_tickets_per_minute": 0},
+    agencies=[STP], desks=[desk(1, "STP", "STP-LLTP", "STP-HT")], kiosks=[kiosk("kiosk-1", "durable-kiosk-token")])
 HEADERS = {"Authorization": "Bearer durable-kiosk-token"}
 
 

@@ -17,7 +17,8 @@ import pytest
 import requests
 import socketio
 
-from tests.live_server import LiveServer, free_port, write_config
+from tests.centers import CA, STP, TWO_STP_DESKS_AND_CA, center_toml, desk_display, hall_display, kiosk
+from tests.live_server import start_center
 
 pytestmark = pytest.mark.slow
 
@@ -25,91 +26,18 @@ PASSWORD = "mat-khau-realtime"
 KIOSK = {"Authorization": "Bearer kiosk-token-realtime"}
 HALL = "hall-token-realtime"
 
-CONFIG = """
-[center]
-name = "Trung tâm thử thời gian thực"
-timezone = "Asia/Ho_Chi_Minh"
-
-[server]
-port = {PORT}
-database = "data/realtime.db"
-
-[limits]
-kiosk_tickets_per_minute = 0
-
-[announce]
-repeat = 1
-
-[[agencies]]
-code = "STP"
-name = "Sở Tư pháp"
-  [[agencies.services]]
-  code = "STP-LLTP"
-  name = "Lý lịch tư pháp"
-  prefix = "A"
-  [[agencies.services]]
-  code = "STP-HT"
-  name = "Hộ tịch"
-  prefix = "B"
-
-[[agencies]]
-code = "CA"
-name = "Công an tỉnh"
-  [[agencies.services]]
-  code = "CA-CC"
-  name = "Căn cước"
-  prefix = "C"
-
-[[desks]]
-number = 1
-agency = "STP"
-services = ["STP-LLTP", "STP-HT"]
-
-[[desks]]
-number = 2
-agency = "STP"
-services = ["STP-LLTP", "STP-HT"]
-
-[[desks]]
-number = 3
-agency = "CA"
-services = ["CA-CC"]
-
-[[kiosks]]
-id = "kiosk-1"
-token = "kiosk-token-realtime"
-
-[[displays]]
-id = "hall-1"
-token = "hall-token-realtime"
-kind = "hall"
-
-[[displays]]
-id = "desk-1"
-token = "desk-1-token-realtime"
-kind = "desk"
-desk = 1
-audio = false
-"""
+CONFIG = center_toml(
+    "data/realtime.db", name="Trung tâm thử thời gian thực",
+    limits={"kiosk_tickets_per_minute": 0}, announce={"repeat": 1},
+    agencies=[STP, CA], desks=TWO_STP_DESKS_AND_CA,
+    kiosks=[kiosk("kiosk-1", "kiosk-token-realtime")],
+    displays=[hall_display("hall-1", HALL), desk_display("desk-1", "desk-1-token-realtime", 1)])
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from server.auth.users import create_user
-    from server.config import load_config
-    from server.storage import Storage
-    from server.storage.sync import sync_config
-
-    tmp = tmp_path_factory.mktemp("realtime")
-    port = free_port()
-    path = write_config(tmp, CONFIG, port)
-    config = load_config(path)
-    storage = Storage(config.server.database)
-    sync_config(storage, config)
-    create_user(storage, "stp", PASSWORD, "officer", "STP")
-    create_user(storage, "ca", PASSWORD, "officer", "CA")
-    storage.close()
-    server = LiveServer(path, port).start()
+    server = start_center(tmp_path_factory.mktemp("realtime"), CONFIG,
+                          {"stp": (PASSWORD, "officer", "STP"), "ca": (PASSWORD, "officer", "CA")})
     yield server
     server.stop()
 

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from server.auth.users import create_user
 from server.reports.base import Period, local_hour_sql, parse_period, PeriodError, utc_offsets
 from server.storage import Storage
 from server.web.app import create_app
 from server.web.supervision import run_end_of_day
+from tests.conftest import add_staff, staff_tokens
 
 DAY = "2026-11-23"
 
@@ -26,10 +26,7 @@ def bearer(token):
 @pytest.fixture
 def app(config, storage, clock):
     app = create_app(config, storage=storage, clock=clock, voice=False)
-    create_user(storage, "stp1", "mat-khau-1", "officer", "STP")
-    create_user(storage, "ca1", "mat-khau-2", "officer", "CA")
-    create_user(storage, "gs", "mat-khau-3", "supervisor")
-    create_user(storage, "root", "mat-khau-4", "admin")
+    add_staff(storage)
     return app
 
 
@@ -40,11 +37,7 @@ def client(app):
 
 @pytest.fixture
 def tokens(client):
-    out = {"kiosk": "kiosk-token-1", "hall": "hall-token-1", "desk1": "desk-token-1"}
-    for name, pw in (("stp1", "mat-khau-1"), ("ca1", "mat-khau-2"), ("gs", "mat-khau-3"), ("root", "mat-khau-4")):
-        r = client.post("/api/v1/auth/login", json={"username": name, "password": pw})
-        out[name] = r.get_json()["access_token"]
-    return out
+    return {"kiosk": "kiosk-token-1", "hall": "hall-token-1", "desk1": "desk-token-1", **staff_tokens(client)}
 
 
 class Day:

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.live_server import ROOT, LiveServer, free_port, write_config
+from tests.centers import STP_LLTP_ONLY, center_toml, desk, hall_display, kiosk
+from tests.live_server import ROOT, LiveServer, free_port, prepare_database, write_config
 from tests.test_realtime import Recorder, secret_of
 
 pytestmark = pytest.mark.slow
@@ -32,56 +33,12 @@ KIOSK = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
 HALL = "hall-token-scale"
 SPEAKING_HALL = "hall-speaking-token-scale"
 
-CONFIG = """
-[center]
-name = "Trung tâm thử nhiều tiến trình"
-timezone = "Asia/Ho_Chi_Minh"
-
-[server]
-port = {PORT}
-database = "data/scale.db"
-message_queue = "{QUEUE}"
-
-[limits]
-kiosk_tickets_per_minute = 0
-
-[announce]
-repeat = 0
-
-[[agencies]]
-code = "STP"
-name = "Sở Tư pháp"
-  [[agencies.services]]
-  code = "STP-LLTP"
-  name = "Lý lịch tư pháp"
-  prefix = "A"
-
-[[desks]]
-number = 1
-agency = "STP"
-services = ["STP-LLTP"]
-
-[[desks]]
-number = 2
-agency = "STP"
-services = ["STP-LLTP"]
-
-[[kiosks]]
-id = "kiosk-1"
-token = "kiosk-token-scale"
-
-[[displays]]
-id = "hall-1"
-token = "hall-token-scale"
-kind = "hall"
-audio = false
-
-[[displays]]
-id = "hall-2"
-token = "hall-speaking-token-scale"
-kind = "hall"
-audio = true
-"""
+CONFIG = center_toml(
+    "data/scale.db", name="Trung tâm thử nhiều tiến trình", server={"message_queue": "{QUEUE}"},
+    limits={"kiosk_tickets_per_minute": 0}, announce={"repeat": 0},
+    agencies=[STP_LLTP_ONLY], desks=[desk(1, "STP", "STP-LLTP"), desk(2, "STP", "STP-LLTP")],
+    kiosks=[kiosk("kiosk-1", KIOSK_TOKEN)],
+    displays=[hall_display("hall-1", HALL, audio=False), hall_display("hall-2", SPEAKING_HALL, audio=True)])
 
 
 # ---- redis and the two processes ----------------------------------------------------------------
@@ -124,17 +81,7 @@ def make_config(folder: Path, queue: str) -> Path:
 
 
 def prepare(config_path: Path) -> None:
-    from server.auth.users import create_user
-    from server.config import load_config
-    from server.storage import Storage
-    from server.storage.sync import sync_config
-
-    config = load_config(config_path)
-    storage = Storage(config.server.database)
-    sync_config(storage, config)
-    create_user(storage, "stp", PASSWORD, "officer", "STP")
-    create_user(storage, "admin", PASSWORD, "admin")
-    storage.close()
+    prepare_database(config_path, {"stp": (PASSWORD, "officer", "STP"), "admin": (PASSWORD, "admin")})
 
 
 @pytest.fixture(scope="module")

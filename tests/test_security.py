@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import stat
-import subprocess
-import sys
 import time
 from datetime import datetime
 
@@ -26,7 +24,8 @@ from server.storage import Storage
 from server.storage.sync import sync_config
 from server.web.app import create_app
 from tests.conftest import make_config
-from tests.live_server import ROOT, LiveServer, free_port, write_config
+from tests.centers import CA, STP_LLTP_ONLY, center_toml, desk, desk_display, hall_display, kiosk
+from tests.live_server import start_center
 
 PASSWORDS = {"stp1": "mat-khau-stp-1", "ca1": "mat-khau-ca-1", "gs": "mat-khau-gs-1", "root": "mat-khau-root-1"}
 KIOSKS = [{"id": "kiosk-1", "token": "kiosk-token-1"}, {"id": "kiosk-2", "token": "kiosk-token-2"}]
@@ -366,102 +365,21 @@ def test_openapi_documents_429_with_retry_after(client):
 
 
 # ---- a real server: cookies, Socket.IO, logs, files --------------------------------------------
-LIVE_CONFIG = """
-[center]
-name = "Trung tâm thử bảo mật"
-timezone = "Asia/Ho_Chi_Minh"
-
-[server]
-port = {PORT}
-database = "data/security.db"
-
-[[agencies]]
-code = "STP"
-name = "Sở Tư pháp"
-  [[agencies.services]]
-  code = "STP-LLTP"
-  name = "Lý lịch tư pháp"
-  prefix = "A"
-
-[[agencies]]
-code = "CA"
-name = "Công an tỉnh"
-  [[agencies.services]]
-  code = "CA-CC"
-  name = "Căn cước"
-  prefix = "C"
-
-[[desks]]
-number = 1
-agency = "STP"
-services = ["STP-LLTP"]
-
-[[desks]]
-number = 3
-agency = "CA"
-services = ["CA-CC"]
-
-[[kiosks]]
-id = "kiosk-1"
-token = "kiosk-secret-token-7f3a9c"
-
-[[displays]]
-id = "hall-1"
-token = "hall-secret-token-2b8e4d"
-kind = "hall"
-
-[[displays]]
-id = "desk-1"
-token = "desk-secret-token-9c1f6a"
-kind = "desk"
-desk = 1
-audio = false
-"""
 LIVE_KIOSK, LIVE_HALL, LIVE_DESK = "kiosk-secret-token-7f3a9c", "hall-secret-token-2b8e4d", "desk-secret-token-9c1f6a"
 LIVE_PASSWORDS = {"stp": "Mat-Khau-Bi-Mat-STP-81", "ca": "Mat-Khau-Bi-Mat-CA-92", "quantri": "Mat-Khau-Quan-Tri-73"}
 
 
-class ServerWithArgs(LiveServer):
-    """``hangdoi serve`` with extra switches (``--access-log``)."""
-
-    def __init__(self, *args, extra: tuple[str, ...] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.extra = extra
-
-    def start(self, timeout: float = 20) -> "ServerWithArgs":
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--config", str(self.config_path), "--port", str(self.port),
-             *self.extra], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log()}")
-            try:
-                if requests.get(self.url + "/api/v1/health", timeout=0.5).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not answer within {timeout}s: {self.log()}")
+LIVE_CONFIG = center_toml(
+    "data/security.db", name="Trung tâm thử bảo mật", agencies=[STP_LLTP_ONLY, CA],
+    desks=[desk(1, "STP", "STP-LLTP"), desk(3, "CA", "CA-CC")], kiosks=[kiosk("kiosk-1", LIVE_KIOSK)],
+    displays=[hall_display("hall-1", LIVE_HALL), desk_display("desk-1", LIVE_DESK, 1)])
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from server.config import load_config
-
-    tmp = tmp_path_factory.mktemp("security")
-    port = free_port()
-    path = write_config(tmp, LIVE_CONFIG, port)
-    config = load_config(path)
-    storage = Storage(config.server.database)
-    sync_config(storage, config)
-    create_user(storage, "stp", LIVE_PASSWORDS["stp"], "officer", "STP")
-    create_user(storage, "ca", LIVE_PASSWORDS["ca"], "officer", "CA")
-    create_user(storage, "quantri", LIVE_PASSWORDS["quantri"], "admin")
-    storage.close()
-    server = ServerWithArgs(path, port, extra=("--access-log",)).start()
-    server.database = config.server.database
+    server = start_center(tmp_path_factory.mktemp("security"), LIVE_CONFIG, {
+        "stp": (LIVE_PASSWORDS["stp"], "officer", "STP"), "ca": (LIVE_PASSWORDS["ca"], "officer", "CA"),
+        "quantri": (LIVE_PASSWORDS["quantri"], "admin")}, args=("--access-log",))
     yield server
     server.stop()
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from server.auth.users import create_user
 from server.web.app import create_app
+from tests.conftest import add_staff, staff_tokens
 
 
 def bearer(token):
@@ -17,10 +17,7 @@ def bearer(token):
 @pytest.fixture
 def app(config, storage, clock):
     app = create_app(config, storage=storage, clock=clock, voice=False)
-    create_user(storage, "stp1", "mat-khau-1", "officer", "STP")
-    create_user(storage, "ca1", "mat-khau-2", "officer", "CA")
-    create_user(storage, "gs", "mat-khau-3", "supervisor")
-    create_user(storage, "root", "mat-khau-4", "admin")
+    add_staff(storage)
     return app
 
 
@@ -36,10 +33,7 @@ def login(client, name, pw):
 
 @pytest.fixture
 def tokens(client):
-    out = {"kiosk": "kiosk-token-1", "hall": "hall-token-1", "desk1": "desk-token-1"}
-    for name, pw in (("stp1", "mat-khau-1"), ("ca1", "mat-khau-2"), ("gs", "mat-khau-3"), ("root", "mat-khau-4")):
-        out[name] = login(client, name, pw)
-    return out
+    return {"kiosk": "kiosk-token-1", "hall": "hall-token-1", "desk1": "desk-token-1", **staff_tokens(client)}
 
 
 def issue(client, service="STP-LLTP"):
