@@ -165,7 +165,7 @@ class Screen:
         self.events: list[tuple[str, object, float]] = []
         self.cond = threading.Condition()
         self.sio = socketio.Client(reconnection=True, reconnection_attempts=0, reconnection_delay=1,
-                                   reconnection_delay_max=3, randomization_factor=0.5)
+                                   reconnection_delay_max=2, randomization_factor=0.5)
         for event in ("snapshot", "call", "queues", "desks", "desk", "device_state", "printer_state", "print_status"):
             self.sio.on(event, self._recorder(event))
         self.sio.on("connect", self._recorder("connect"))

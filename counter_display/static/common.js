@@ -93,7 +93,7 @@
   }
 
   /* The Socket.IO connection of a display: token in the connect auth, reconnect forever with
-   * backoff (1 s doubling to 3 s, ±50% jitter: back within 5 s of the network or the server
+   * backoff (1 s doubling to 2 s, ±50% jitter: back within 5 s of the network or the server
    * returning), "offline" mark while cut off. Every (re)connect
    * brings a fresh `snapshot`, so the page shows the current state without a reload. */
   function connect(handlers, setOffline) {
@@ -103,7 +103,7 @@
       reconnection: true,
       reconnectionAttempts: Infinity,
       reconnectionDelay: 1000,
-      reconnectionDelayMax: 3000,
+      reconnectionDelayMax: 2000,
       randomizationFactor: 0.5,
       timeout: 10000
     });

@@ -353,7 +353,7 @@
   function connect() {
     if (state.socket) state.socket.disconnect();
     var number = state.number;
-    var socket = window.io({ path: "/socket.io", auth: { token: token() }, reconnectionDelayMax: 3000 });
+    var socket = window.io({ path: "/socket.io", auth: { token: token() }, reconnectionDelayMax: 2000 });
     state.socket = socket;
     setConn(false);
     socket.on("connect", function () {

@@ -175,7 +175,7 @@
 
   function connect() {
     if (state.socket || !window.io) { if (!window.io) setConn(false); return; }
-    var socket = window.io({ path: "/socket.io", auth: { token: token() }, reconnectionDelayMax: 3000 });
+    var socket = window.io({ path: "/socket.io", auth: { token: token() }, reconnectionDelayMax: 2000 });
     state.socket = socket;
     setConn(false);
     socket.on("connect", function () { setConn(true); scheduleRefresh(); });
