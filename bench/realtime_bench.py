@@ -279,8 +279,11 @@ def main() -> int:
     return 0
 
 
-def run_once(args) -> dict:
-    """One run on a fresh server: connect, call, measure; prints its figures and returns them."""
+def measure_center(args, clients: int, servers: int = 1, message_queue: str = "",
+                   connect_timeout: float = 180) -> dict:
+    """Fresh ``hangdoi serve`` process(es) on one database (several share it through
+    ``message_queue``): connect ``clients`` split evenly over them, have the 50 desks call (desk N
+    through process N mod k), and return what was sent, received and measured."""
     import requests
 
     from server.auth.users import create_user
@@ -290,37 +293,40 @@ def run_once(args) -> dict:
     from tests.live_server import LiveServer, free_port
 
     desks = AGENCIES * DESKS_PER_AGENCY
-    total_calls = int(args.rate * args.seconds)
-    per_desk = max(1, total_calls // desks)
-    total_calls = per_desk * desks
+    per_desk = max(1, int(args.rate * args.seconds) // desks)
     tmp = Path(tempfile.mkdtemp(prefix="hangdoi-rtbench-"))
-    port = free_port()
+    text = center_config(free_port())
+    if message_queue:
+        text = text.replace('database = "data/realtime-bench.db"\n',
+                            f'database = "data/realtime-bench.db"\nmessage_queue = "{message_queue}"\n')
     config_path = tmp / "config.toml"
-    config_path.write_text(center_config(port), encoding="utf-8")
+    config_path.write_text(text, encoding="utf-8")
     config = load_config(config_path)
     storage = Storage(config.server.database)
     sync_config(storage, config)
     create_user(storage, "bench", PASSWORD, "admin")
     storage.close()
 
-    server = LiveServer(config_path, port, log_path=tmp / "server.log").start(timeout=30)
-    url = server.url
+    procs, live = [], []
     try:
-        token = requests.post(url + "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD},
+        for k in range(servers):
+            live.append(LiveServer(config_path, free_port(), log_path=tmp / f"server-{k}.log").start(timeout=30))
+        urls = [s.url for s in live]
+        token = requests.post(urls[0] + "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD},
                               timeout=10).json()["access_token"]
         # Tickets: every desk's calls find someone waiting, in issue order per service.
         session = requests.Session()
         per_service = per_desk * DESKS_PER_AGENCY
         to_be_called: list[dict] = []
         for a in range(AGENCIES):
-            for _ in range(per_service + 2):
-                t = session.post(url + "/api/v1/tickets", json={"service": f"S{a}"},
+            for n in range(per_service + 2):
+                t = session.post(urls[n % servers] + "/api/v1/tickets", json={"service": f"S{a}"},
                                  headers={"Authorization": f"Bearer {KIOSK_TOKEN}"}, timeout=10).json()["ticket"]
-                if len([x for x in to_be_called if x["service"] == f"S{a}"]) < per_service:
+                if n < per_service:
                     to_be_called.append(t)
-        halls = int(round(args.clients * args.hall_share))
+        halls = int(round(clients * args.hall_share))
         specs = []
-        for i in range(args.clients):
+        for i in range(clients):
             if i < halls:
                 specs.append({"index": i, "token": HALL_TOKENS[i % len(HALL_TOKENS)]})
             else:
@@ -331,23 +337,25 @@ def run_once(args) -> dict:
 
         ctx = mp.get_context("spawn")
         stop_event = ctx.Event()
-        pipes = [ctx.Pipe(duplex=False) for _ in range(args.processes)]
-        procs = [ctx.Process(target=client_process, args=(url, specs[i::args.processes], pipes[i][1], stop_event),
-                             daemon=True) for i in range(args.processes)]
+        # client process p talks to server p mod k: the clients split evenly over the servers
+        nproc = max(args.processes, servers) // servers * servers
+        pipes = [ctx.Pipe(duplex=False) for _ in range(nproc)]
+        procs = [ctx.Process(target=client_process, args=(urls[i % servers], specs[i::nproc], pipes[i][1],
+                                                          stop_event), daemon=True) for i in range(nproc)]
         started = time.monotonic()
         for p in procs:
             p.start()
         connected = failed = 0
         for reader, _ in pipes:
-            if not reader.poll(180):
-                raise SystemExit("a client process did not connect its clients within 180 s")
+            if not reader.poll(connect_timeout):
+                raise SystemExit(f"a client process did not connect its clients within {connect_timeout:.0f} s")
             c, f = reader.recv()
             connected, failed = connected + c, failed + f
         connect_s = time.monotonic() - started
         time.sleep(1.0)
-        idle = memory_of(server.proc.pid)
-        print(f"{connected} clients connected ({failed} failed) in {connect_s:.1f} s; "
-              f"server VmRSS {idle['VmRSS']:.0f} MB", flush=True)
+        idle = [memory_of(s.proc.pid)["VmRSS"] for s in live]
+        print(f"  {connected} clients connected ({failed} failed) in {connect_s:.1f} s; server VmRSS "
+              f"{' + '.join(f'{m:.0f}' for m in idle)} MB; machine load average {os.getloadavg()[0]:.1f}", flush=True)
 
         # Desks call at random moments: together ``rate`` calls a second.
         rng = random.Random(11)
@@ -358,78 +366,93 @@ def run_once(args) -> dict:
         threads = []
         for desk in range(1, desks + 1):
             times = sorted(begin + rng.uniform(0, args.seconds) for _ in range(per_desk))
-            threads.append(threading.Thread(target=desk_caller, args=(url, token, desk, times, sent, lock, http_ms)))
-        rss_samples = []
-        cpu0 = cpu_seconds(server.proc.pid), [cpu_seconds(p.pid) for p in procs], time.monotonic()
+            threads.append(threading.Thread(target=desk_caller,
+                                            args=(urls[desk % servers], token, desk, times, sent, lock, http_ms)))
+        rss_samples: list[float] = []
+        cpu0 = [cpu_seconds(s.proc.pid) for s in live], [cpu_seconds(p.pid) for p in procs], time.monotonic()
         for t in threads:
             t.start()
         while any(t.is_alive() for t in threads):
-            rss_samples.append(memory_of(server.proc.pid)["VmRSS"])
+            rss_samples.append(sum(memory_of(s.proc.pid)["VmRSS"] for s in live))
             time.sleep(0.5)
         for t in threads:
             t.join()
         time.sleep(2.0)                                   # let the last pushes land
+        load = os.getloadavg()[0]          # the machine's, over the last minute: others' work shows here
         wall = time.monotonic() - cpu0[2]
-        server_cpu = (cpu_seconds(server.proc.pid) - cpu0[0]) / wall
+        cpu = [(cpu_seconds(s.proc.pid) - c0) / wall for s, c0 in zip(live, cpu0[0])]
         clients_cpu = sum(cpu_seconds(p.pid) - c for p, c in zip(procs, cpu0[1])) / wall
-        memory = memory_of(server.proc.pid)
+        memory = [memory_of(s.proc.pid) for s in live]
         stop_event.set()
         received = []
         for reader, _ in pipes:
-            if reader.poll(60):
+            if reader.poll(120):
                 received += reader.recv()
         for p in procs:
             p.join(timeout=30)
     finally:
-        server.stop()
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        for s in live:
+            s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
+    # Every hall display should get every call, each follower its own ticket's, once.
     kind = {s["index"]: s for s in specs}
-    delays, expected = [], 0
     hall_count = sum(1 for s in specs if "token" in s)
-    followers_by_code: dict[str, int] = {}
+    followers: dict[str, int] = {}
     for s in specs:
         if "follow" in s:
-            followers_by_code[s["code"]] = followers_by_code.get(s["code"], 0) + 1
-    expected = len(sent) * hall_count + sum(n for code, n in followers_by_code.items() if code in sent)
-    seen = set()
-    duplicates = 0
+            followers[s["code"]] = followers.get(s["code"], 0) + 1
+    expected = len(sent) * hall_count + sum(n for code, n in followers.items() if code in sent)
+    seen, delays, duplicates = set(), [], 0
     by_call: dict[str, tuple[float, float]] = {}
     for index, code, at in received:
         if code not in sent:
             continue
-        if (index, code) in seen:
-            duplicates += 1
+        if (index, code) in seen or ("follow" in kind[index] and kind[index]["code"] != code):
+            duplicates += 1                               # twice, or a follower seeing another's ticket
             continue
         seen.add((index, code))
-        if "follow" in kind[index] and kind[index]["code"] != code:
-            duplicates += 1                               # a follower must see only its own ticket
-            continue
         delays.append((at - sent[code]) * 1000)
         first, last = by_call.get(code, (at, at))
         by_call[code] = (min(first, at), max(last, at))
+    return {"clients": connected, "failed": failed, "hall_count": hall_count, "desks": desks,
+            "calls": len(sent), "of_calls": per_desk * desks, "sent": sent, "by_call": by_call,
+            "delays": delays or [float("inf")], "missing": expected - len(seen), "expected": expected,
+            "wrong": duplicates, "http_ms": http_ms, "cpu": cpu, "clients_cpu": clients_cpu, "memory": memory,
+            "rss_samples": rss_samples, "load": load}
+
+
+def run_once(args) -> dict:
+    """One run on a fresh server: connect, call, measure; prints its figures and returns them."""
+    m = measure_center(args, args.clients)
+    delays, http_ms, sent = m["delays"], m["http_ms"], m["sent"]
+    server_cpu, memory = m["cpu"][0], m["memory"][0]
     ms = lambda v: f"{v:.1f} ms"  # noqa: E731
-    print(f"calls: {len(sent)} of {total_calls} by {desks} desks in {args.seconds:g} s "
-          f"({len(sent) / args.seconds:.1f}/s); HTTP next p50 {ms(pct(http_ms, 50))}, p99 {ms(pct(http_ms, 99))}")
-    print(f"deliveries: {len(delays)} of {expected} expected ({hall_count} hall displays get every call, "
-          f"{args.clients - hall_count} phones their own); missing {expected - len(delays)}, wrong/duplicate {duplicates}")
+    print(f"calls: {m['calls']} of {m['of_calls']} by {m['desks']} desks in {args.seconds:g} s "
+          f"({m['calls'] / args.seconds:.1f}/s); HTTP next p50 {ms(pct(http_ms, 50))}, p99 {ms(pct(http_ms, 99))}")
+    print(f"deliveries: {m['expected'] - m['missing']} of {m['expected']} expected ({m['hall_count']} hall displays "
+          f"get every call, {args.clients - m['hall_count']} phones their own); missing {m['missing']}, "
+          f"wrong/duplicate {m['wrong']}")
     print(f"delay HTTP call -> `call` event at a client: p50 {ms(statistics.median(delays))}, "
           f"p99 {ms(pct(delays, 99))}, max {ms(max(delays))}")
-    firsts = [(f - sent[c]) * 1000 for c, (f, _) in by_call.items()]
-    spreads = [(l - f) * 1000 for f, l in by_call.values()]
+    firsts = [(f - sent[c]) * 1000 for c, (f, _) in m["by_call"].items()]
+    spreads = [(l - f) * 1000 for f, l in m["by_call"].values()]
     print(f"  per call: first client reached after p50 {ms(statistics.median(firsts))}; "
           f"first to last client p50 {ms(statistics.median(spreads))}, p99 {ms(pct(spreads, 99))}")
-    print(f"CPU while calling: server {100 * server_cpu:.0f}% of a core, client processes {100 * clients_cpu:.0f}% "
-          f"(the machine has {os.cpu_count()} cores; clients on the same machine add to the delays)")
+    print(f"CPU while calling: server {100 * server_cpu:.0f}% of a core, client processes "
+          f"{100 * m['clients_cpu']:.0f}% (the machine has {os.cpu_count()} cores; clients on the same machine add "
+          f"to the delays)")
     print(f"server memory: VmRSS {memory['VmRSS']:.0f} MB now, peak VmHWM {memory['VmHWM']:.0f} MB "
-          f"(max sampled during calls {max(rss_samples):.0f} MB)")
-    figures = {"clients": connected, "calls": len(sent), "p50_ms": round(statistics.median(delays), 1),
-               "p99_ms": round(pct(delays, 99), 1), "max_ms": round(max(delays), 1),
-               "missing": expected - len(delays), "wrong": duplicates,
-               "rss_mb": round(memory["VmRSS"]), "peak_rss_mb": round(memory["VmHWM"]),
-               "http_p50_ms": round(pct(http_ms, 50), 1), "server_cpu_pct": round(100 * server_cpu),
-               "clients_cpu_pct": round(100 * clients_cpu), "http_p99_ms": round(pct(http_ms, 99), 1)}
-    shutil.rmtree(tmp, ignore_errors=True)
-    return figures
+          f"(max sampled during calls {max(m['rss_samples']):.0f} MB)")
+    return {"clients": m["clients"], "calls": m["calls"], "p50_ms": round(statistics.median(delays), 1),
+            "p99_ms": round(pct(delays, 99), 1), "max_ms": round(max(delays), 1),
+            "missing": m["missing"], "wrong": m["wrong"],
+            "rss_mb": round(memory["VmRSS"]), "peak_rss_mb": round(memory["VmHWM"]),
+            "http_p50_ms": round(pct(http_ms, 50), 1), "server_cpu_pct": round(100 * server_cpu),
+            "clients_cpu_pct": round(100 * m["clients_cpu"]), "http_p99_ms": round(pct(http_ms, 99), 1)}
 
 
 if __name__ == "__main__":

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
-import random
 import resource
 import shutil
 import socket
@@ -36,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -44,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import realtime_bench as rt  # noqa: E402  (its clients, desks and measures are reused as they are)
+import realtime_bench as rt  # noqa: E402  (its center, clients, desks and measures are reused as they are)
+from tests.live_server import free_port  # noqa: E402
 
 TARGET_P99_MS = 100.0
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -63,7 +61,7 @@ class Redis:
     def __init__(self, folder: Path):
         if not Path(REDIS_SERVER).exists():
             raise SystemExit("redis-server is not installed (Debian package redis-server)")
-        self.port = rt_free_port()
+        self.port = free_port()
         self.proc = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                       "--appendonly", "no", "--dir", str(folder), "--maxclients", "1000"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -85,152 +83,20 @@ class Redis:
         self.proc.wait(10)
 
 
-def rt_free_port() -> int:
-    from tests.live_server import free_port
-
-    return free_port()
-
-
 def run_once(args, clients: int, servers: int, redis: Redis | None) -> dict:
     """One run on fresh servers: connect ``clients`` split over ``servers`` processes, call, measure."""
-    import requests
-
-    from server.auth.users import create_user
-    from server.config import load_config
-    from server.storage import Storage
-    from server.storage.sync import sync_config
-    from tests.live_server import LiveServer
-
-    desks = rt.AGENCIES * rt.DESKS_PER_AGENCY
-    per_desk = max(1, int(args.rate * args.seconds) // desks)
-    total_calls = per_desk * desks
-    tmp = Path(tempfile.mkdtemp(prefix="hangdoi-scalebench-"))
-    text = rt.center_config(rt_free_port())
-    if servers > 1:
-        text = text.replace('database = "data/realtime-bench.db"\n',
-                            f'database = "data/realtime-bench.db"\nmessage_queue = "{redis.url}"\n')
-    config_path = tmp / "config.toml"
-    config_path.write_text(text, encoding="utf-8")
-    config = load_config(config_path)
-    storage = Storage(config.server.database)
-    sync_config(storage, config)
-    create_user(storage, "bench", rt.PASSWORD, "admin")
-    storage.close()
-
-    procs = []
-    live = []
-    try:
-        for k in range(servers):
-            live.append(LiveServer(config_path, rt_free_port(), log_path=tmp / f"server-{k}.log").start(timeout=30))
-        urls = [s.url for s in live]
-        token = requests.post(urls[0] + "/api/v1/auth/login", json={"username": "bench", "password": rt.PASSWORD},
-                              timeout=10).json()["access_token"]
-        session = requests.Session()
-        per_service = per_desk * rt.DESKS_PER_AGENCY
-        to_be_called: list[dict] = []
-        for a in range(rt.AGENCIES):
-            for n in range(per_service + 2):
-                t = session.post(urls[n % servers] + "/api/v1/tickets", json={"service": f"S{a}"},
-                                 headers={"Authorization": f"Bearer {rt.KIOSK_TOKEN}"}, timeout=10).json()["ticket"]
-                if n < per_service:
-                    to_be_called.append(t)
-        halls = int(round(clients * args.hall_share))
-        specs = []
-        for i in range(clients):
-            if i < halls:
-                specs.append({"index": i, "token": rt.HALL_TOKENS[i % len(rt.HALL_TOKENS)]})
-            else:
-                t = to_be_called[(i - halls) % len(to_be_called)]
-                specs.append({"index": i, "follow": {"ticket": t["id"], "t": t["status_url"].split("?t=")[1]},
-                              "code": t["code"]})
-        random.Random(7).shuffle(specs)
-
-        ctx = mp.get_context("spawn")
-        stop_event = ctx.Event()
-        # client process p talks to server p mod k: the clients split evenly over the servers
-        nproc = max(args.processes, servers) // servers * servers
-        pipes = [ctx.Pipe(duplex=False) for _ in range(nproc)]
-        procs = [ctx.Process(target=rt.client_process, args=(urls[i % servers], specs[i::nproc], pipes[i][1],
-                                                             stop_event), daemon=True) for i in range(nproc)]
-        started = time.monotonic()
-        for p in procs:
-            p.start()
-        connected = failed = 0
-        for reader, _ in pipes:
-            if not reader.poll(300):
-                raise SystemExit("a client process did not connect its clients within 300 s")
-            c, f = reader.recv()
-            connected, failed = connected + c, failed + f
-        connect_s = time.monotonic() - started
-        time.sleep(1.0)
-        idle = [rt.memory_of(s.proc.pid)["VmRSS"] for s in live]
-        print(f"  {connected} clients connected ({failed} failed) in {connect_s:.1f} s; server VmRSS "
-              f"{' + '.join(f'{m:.0f}' for m in idle)} MB; machine load average {os.getloadavg()[0]:.1f}", flush=True)
-
-        rng = random.Random(11)
-        begin = time.time() + 0.5
-        sent: dict[str, float] = {}
-        http_ms: list[float] = []
-        lock = threading.Lock()
-        threads = []
-        for desk in range(1, desks + 1):
-            times = sorted(begin + rng.uniform(0, args.seconds) for _ in range(per_desk))
-            threads.append(threading.Thread(target=rt.desk_caller,
-                                            args=(urls[desk % servers], token, desk, times, sent, lock, http_ms)))
-        cpu0 = [rt.cpu_seconds(s.proc.pid) for s in live], time.monotonic()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        time.sleep(2.0)
-        load = os.getloadavg()[0]          # the machine's, over the last minute: others' work shows here
-        wall = time.monotonic() - cpu0[1]
-        cpu = [(rt.cpu_seconds(s.proc.pid) - c0) / wall for s, c0 in zip(live, cpu0[0])]
-        memory = [rt.memory_of(s.proc.pid) for s in live]
-        stop_event.set()
-        received = []
-        for reader, _ in pipes:
-            if reader.poll(120):
-                received += reader.recv()
-        for p in procs:
-            p.join(timeout=30)
-    finally:
-        for p in procs:
-            if p.is_alive():
-                p.kill()
-        for s in live:
-            s.stop()
-
-    kind = {s["index"]: s for s in specs}
-    hall_count = sum(1 for s in specs if "token" in s)
-    followers: dict[str, int] = {}
-    for s in specs:
-        if "follow" in s:
-            followers[s["code"]] = followers.get(s["code"], 0) + 1
-    expected = len(sent) * hall_count + sum(n for code, n in followers.items() if code in sent)
-    seen, delays, duplicates = set(), [], 0
-    for index, code, at in received:
-        if code not in sent:
-            continue
-        if (index, code) in seen or ("follow" in kind[index] and kind[index]["code"] != code):
-            duplicates += 1
-            continue
-        seen.add((index, code))
-        delays.append((at - sent[code]) * 1000)
-    if not delays:
-        delays = [float("inf")]
-    figures = {"clients": connected, "failed": failed, "calls": len(sent), "of_calls": total_calls,
+    m = rt.measure_center(args, clients, servers, redis.url if servers > 1 else "", connect_timeout=300)
+    delays, http_ms = m["delays"], m["http_ms"]
+    figures = {"clients": m["clients"], "failed": m["failed"], "calls": m["calls"], "of_calls": m["of_calls"],
                "p50_ms": round(statistics.median(delays), 1), "p99_ms": round(rt.pct(delays, 99), 1),
-               "max_ms": round(max(delays), 1), "missing": expected - len(seen), "wrong": duplicates,
-               "peak_rss_mb": [round(m["VmHWM"]) for m in memory], "cpu_pct": [round(100 * c) for c in cpu],
-               "http_p99_ms": round(rt.pct(http_ms, 99), 1) if http_ms else None}
-    figures["load"] = round(load, 2)
-    print(f"  calls {len(sent)}/{total_calls}; call -> client p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
-          f"max {figures['max_ms']} ms; missing {figures['missing']}, wrong {duplicates}; "
+               "max_ms": round(max(delays), 1), "missing": m["missing"], "wrong": m["wrong"],
+               "peak_rss_mb": [round(x["VmHWM"]) for x in m["memory"]], "cpu_pct": [round(100 * c) for c in m["cpu"]],
+               "http_p99_ms": round(rt.pct(http_ms, 99), 1) if http_ms else None, "load": round(m["load"], 2)}
+    print(f"  calls {m['calls']}/{m['of_calls']}; call -> client p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
+          f"max {figures['max_ms']} ms; missing {figures['missing']}, wrong {figures['wrong']}; "
           f"peak memory {' + '.join(map(str, figures['peak_rss_mb']))} MB; CPU "
           f"{' + '.join(map(str, figures['cpu_pct']))}% of a core; HTTP next p99 {figures['http_p99_ms']} ms; "
           f"load average {figures['load']}", flush=True)
-    shutil.rmtree(tmp, ignore_errors=True)
     return figures
 
 
