@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +19,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def db_value(database: Path, sql: str, *args):
+    """The first column of the first row of ``sql`` in a server's database file (None if no row)."""
+    db = sqlite3.connect(database, timeout=5)
+    try:
+        row = db.execute(sql, args).fetchone()
+        return row[0] if row else None
+    finally:
+        db.close()
+
+
+def eventually(fn, want, timeout: float):
+    """Ask ``fn()`` until it gives ``want`` or ``timeout`` seconds pass; return its last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got == want or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
 
 
 def write_config(tmp_path: Path, text: str, port: int) -> Path:

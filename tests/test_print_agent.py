@@ -4,7 +4,7 @@ paper-out and offline printers are reported, jobs survive agent and server resta
 jobs are never printed late."""
 from __future__ import annotations
 
-import sqlite3
+import functools
 import subprocess
 import sys
 import time
@@ -20,6 +20,7 @@ from kiosk.agent import PrintAgent, ticket_print
 from kiosk.escpos_decode import decode_job
 from kiosk.printer_spec import parse_printer_spec
 from kiosk.ticket_layout import layout_ticket, render_ticket
+from tests import live_server
 from tests.live_server import ROOT, LiveServer, free_port, write_config
 from tests.printer_standin import ONLINE, PAPER_OUT, PrinterStandIn
 
@@ -106,21 +107,10 @@ def issue(server, i: int, **body) -> dict:
 
 
 def db_value(server, sql: str, *args):
-    db = sqlite3.connect(server.config_path.parent / "data" / "agent.db", timeout=5)
-    try:
-        row = db.execute(sql, args).fetchone()
-        return row[0] if row else None
-    finally:
-        db.close()
+    return live_server.db_value(server.config_path.parent / "data" / "agent.db", sql, *args)
 
 
-def eventually(fn, want, timeout=6.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got == want or time.monotonic() > deadline:
-            return got
-        time.sleep(0.05)
+eventually = functools.partial(live_server.eventually, timeout=6.0)
 
 
 def job_status(server, ticket_id):

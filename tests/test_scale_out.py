@@ -7,10 +7,10 @@ while they run (and the other way round); when one process dies its clients reco
 small proxy standing in for the load balancer, to the survivor."""
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from tests.centers import STP_LLTP_ONLY, center_toml, desk, hall_display, kiosk
+from tests import live_server
 from tests.live_server import ROOT, LiveServer, free_port, prepare_database, write_config
 from tests.test_realtime import Recorder, secret_of
 
@@ -127,21 +128,10 @@ def drain(server, token: str, desk: int) -> None:
 
 
 def db_value(server, sql: str, *args):
-    db = sqlite3.connect(server.config_path.parent / "data" / "scale.db", timeout=5)
-    try:
-        row = db.execute(sql, args).fetchone()
-        return row[0] if row else None
-    finally:
-        db.close()
+    return live_server.db_value(server.config_path.parent / "data" / "scale.db", sql, *args)
 
 
-def eventually(fn, want, timeout=8.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got == want or time.monotonic() > deadline:
-            return got
-        time.sleep(0.05)
+eventually = functools.partial(live_server.eventually, timeout=8.0)
 
 
 def run_serve(config_path: Path, port: int, timeout: float = 30) -> subprocess.CompletedProcess:
