@@ -55,6 +55,10 @@ def make_config(tmp_path: Path, **overrides):
     return parse_config(data, tmp_path)
 
 
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
 def add_staff(storage) -> None:
     """Create ``STAFF`` in ``storage``."""
     from server.auth.users import create_user
@@ -96,3 +100,13 @@ def service(storage, clock, config):
     return QueueService(storage, RuleContext(clock=clock, public_url=config.center.public_url,
                                              priority_max_in_row=config.queue.priority_max_in_row,
                                              default_service_s=config.queue.default_service_min * 60))
+
+
+@pytest.fixture
+def staff_app(config, storage, clock):
+    """The app on the test center, its clock fixed, with the ``STAFF`` accounts; no voice."""
+    from server.web.app import create_app
+
+    app = create_app(config, storage=storage, clock=clock, voice=False)
+    add_staff(storage)
+    return app

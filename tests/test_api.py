@@ -5,7 +5,7 @@ import pytest
 
 from server.web import schemas
 from server.web.app import create_app
-from tests.conftest import add_staff, staff_tokens
+from tests.conftest import add_staff, bearer, staff_tokens
 
 
 @pytest.fixture
@@ -18,10 +18,6 @@ def app(config, storage, clock):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

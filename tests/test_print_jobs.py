@@ -9,13 +9,9 @@ import pytest
 from server.auth.users import create_user
 from server.printing import jobs as pj
 from server.web.app import create_app
-from tests.conftest import make_config
+from tests.conftest import bearer, make_config
 
 KIOSK_TOKEN = "kiosk-token-1"
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -8,11 +8,7 @@ import pytest
 from server.auth.users import create_user
 from server.rules import Conflict, Invalid
 from server.web.app import create_app
-from tests.conftest import KIOSK, OFFICER_STP, make_config
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
+from tests.conftest import KIOSK, OFFICER_STP, bearer, make_config
 
 
 @pytest.fixture

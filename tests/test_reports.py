@@ -12,22 +12,15 @@ import pytest
 
 from server.reports.base import Period, local_hour_sql, parse_period, PeriodError, utc_offsets
 from server.storage import Storage
-from server.web.app import create_app
 from server.web.supervision import run_end_of_day
-from tests.conftest import add_staff, staff_tokens
+from tests.conftest import bearer, staff_tokens
 
 DAY = "2026-11-23"
 
 
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture
-def app(config, storage, clock):
-    app = create_app(config, storage=storage, clock=clock, voice=False)
-    add_staff(storage)
-    return app
+def app(staff_app):
+    return staff_app
 
 
 @pytest.fixture

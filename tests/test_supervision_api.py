@@ -6,19 +6,12 @@ import json
 
 import pytest
 
-from server.web.app import create_app
-from tests.conftest import add_staff, staff_tokens
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
+from tests.conftest import bearer, staff_tokens
 
 
 @pytest.fixture
-def app(config, storage, clock):
-    app = create_app(config, storage=storage, clock=clock, voice=False)
-    add_staff(storage)
-    return app
+def app(staff_app):
+    return staff_app
 
 
 @pytest.fixture
