@@ -118,3 +118,12 @@ def console_errors(page) -> list[str]:
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
     return errors
+
+
+def submit_sign_in(page, username: str, password: str, url: str | None = None) -> None:
+    """Fill and send the sign-in form of a staff page (/desk, /supervisor), opening ``url`` first."""
+    if url is not None:
+        page.goto(url)
+    page.fill("#login-username", username)
+    page.fill("#login-password", password)
+    page.click("#login-submit")

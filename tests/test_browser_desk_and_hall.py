@@ -12,7 +12,7 @@ import wave
 import pytest
 import requests
 
-from tests.browser import another_browser, artifact, browser, console_errors  # noqa: F401
+from tests.browser import another_browser, artifact, browser, console_errors, submit_sign_in  # noqa: F401
 from tests.centers import (BHXH, CA, FOUR_DESKS, HT, LLTP, ODD_STP_NAME, agency, center_toml, desk_display,
                            hall_display, kiosk, with_)
 from tests.live_server import LiveServer, free_port, prepare_database, start_center
@@ -66,10 +66,7 @@ def wav_stats(data: bytes) -> tuple[float, float]:
 
 
 def sign_in(page, live, username="canbo1", desk=1):
-    page.goto(live.url + "/desk")
-    page.fill("#login-username", username)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
+    submit_sign_in(page, username, PASSWORD, live.url + "/desk")
     page.wait_for_selector("#view-picker:not([hidden]), #view-console:not([hidden])")
     if page.is_visible("#view-picker"):
         page.click(f".desk-choice:has(.n:text-is('{desk}'))")
@@ -226,9 +223,7 @@ def test_console_survives_reload_shows_server_errors_and_signs_out_on_401(browse
     assert "hết hạn" in console.text_content("#login-hint")
 
     # Signed in again: the picker offers the officer's own agency's desks only; then sign out.
-    console.fill("#login-username", "canbo1")
-    console.fill("#login-password", PASSWORD)
-    console.click("#login-submit")
+    submit_sign_in(console, "canbo1", PASSWORD)
     console.wait_for_selector("#view-picker:not([hidden])")
     assert console.eval_on_selector_all(".desk-choice .n", "els => els.map(e => e.textContent)") == ["1", "2"]
     console.click(".desk-choice:has(.n:text-is('2'))")

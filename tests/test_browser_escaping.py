@@ -14,7 +14,7 @@ import json
 import pytest
 import requests
 
-from tests.browser import artifact, browser, console_errors  # noqa: F401
+from tests.browser import artifact, browser, console_errors, submit_sign_in  # noqa: F401
 from tests.live_server import LiveServer, free_port, write_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -183,10 +183,7 @@ def test_kiosk(browser, live):
 
 def test_officer_console(browser, live):
     page = browser.new_page(viewport={"width": 1366, "height": 820})
-    page.goto(live.url + "/desk")
-    page.fill("#login-username", "canbo")
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
+    submit_sign_in(page, "canbo", PASSWORD, live.url + "/desk")
     page.wait_for_selector("#view-picker:not([hidden]), #view-console:not([hidden])")
     if page.is_visible("#view-picker"):
         wait_for_text(page, NAMES["desk"])
@@ -202,10 +199,7 @@ def test_officer_console(browser, live):
 
 def test_supervisor_page(browser, live):
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
-    page.goto(live.url + "/supervisor")
-    page.fill("#login-username", "giamsat")
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
+    submit_sign_in(page, "giamsat", PASSWORD, live.url + "/supervisor")
     page.wait_for_selector("#view-live:not([hidden])")
     page.wait_for_selector("#queues tr.service-row")
     wait_for_text(page, NAMES["service"])

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from tests.browser import artifact, browser, console_errors  # noqa: F401
+from tests.browser import artifact, browser, console_errors, submit_sign_in  # noqa: F401
 from tests.centers import (BHXH, CA, CA_CC, FOUR_DESKS, HT, LLTP, ODD_STP_NAME, agency, center_toml, desk_display,
                            kiosk, with_)
 from tests.live_server import LiveServer, free_port, prepare_database, write_config
@@ -85,10 +85,7 @@ def login(live, username) -> dict:
 
 
 def sign_in(page, live, username="giamsat"):
-    page.goto(live.url + "/supervisor")
-    page.fill("#login-username", username)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
+    submit_sign_in(page, username, PASSWORD, live.url + "/supervisor")
     page.wait_for_selector("#view-live:not([hidden])")
     page.wait_for_function("() => document.getElementById('conn').classList.contains('on')")
     page.wait_for_selector("#queues tr.service-row")
@@ -245,10 +242,7 @@ def test_reports_tab_counts_a_rating_draws_charts_and_downloads(browser, live, t
 def test_admin_manages_users_and_officers_are_turned_away(browser, live):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors = console_errors(page)
-    page.goto(live.url + "/supervisor")
-    page.fill("#login-username", "canbo1")
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
+    submit_sign_in(page, "canbo1", PASSWORD, live.url + "/supervisor")
     page.wait_for_selector("#message:not([hidden])")
     assert "dành cho giám sát" in page.locator("#message").inner_text()
     assert page.is_visible("#view-login")
@@ -324,10 +318,7 @@ def test_a_full_center_with_a_month_of_history(browser, tmp_path):
 
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         errors = console_errors(page)
-        page.goto(server.url + "/supervisor")
-        page.fill("#login-username", "giamsat")
-        page.fill("#login-password", bench.PASSWORD)
-        page.click("#login-submit")
+        submit_sign_in(page, "giamsat", bench.PASSWORD, server.url + "/supervisor")
         page.wait_for_selector("#view-live:not([hidden])")
         page.wait_for_selector("#desks .desk.serving")
         assert page.locator("#desks .desk").count() == len(config.desks)
