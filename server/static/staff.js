@@ -46,6 +46,12 @@
 
     function token() { return store.getItem(options.tokenKey); }
     function user() { try { return JSON.parse(store.getItem(options.userKey) || "null"); } catch (e) { return null; } }
+    /* the answer of POST /auth/login kept for this tab; forget() when signing out */
+    function remember(login) {
+      store.setItem(options.tokenKey, login.access_token);
+      store.setItem(options.userKey, JSON.stringify(login.user));
+    }
+    function forget() { store.removeItem(options.tokenKey); store.removeItem(options.userKey); }
 
     var messageTimer = null;
     function say(text, kind) {
@@ -92,7 +98,7 @@
 
     return {
       $: $, setText: setText, el: el, clear: clear, store: store, errors: errors,
-      token: token, user: user, say: say, errorText: errorText, ApiError: ApiError, request: request,
+      token: token, user: user, remember: remember, forget: forget, say: say, errorText: errorText, ApiError: ApiError, request: request,
       api: function (method, path, body) { return request(method, path, body, false); }
     };
   };

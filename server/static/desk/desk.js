@@ -54,8 +54,7 @@
 
   // ---- sign in / out --------------------------------------------------------------------------
   function signedOut(message) {
-    store.removeItem(KEY_TOKEN);
-    store.removeItem(KEY_USER);
+    staff.forget();
     store.removeItem(KEY_DESK);
     if (state.socket) { state.socket.disconnect(); state.socket = null; }
     state.desk = null; state.number = null;
@@ -71,8 +70,7 @@
     button.disabled = true;
     api("POST", "/auth/login", { username: $("login-username").value.trim(), password: $("login-password").value })
       .then(function (data) {
-        store.setItem(KEY_TOKEN, data.access_token);
-        store.setItem(KEY_USER, JSON.stringify(data.user));
+        staff.remember(data);
         $("login-password").value = "";
         setText("login-hint", "Dùng tài khoản cán bộ do quản trị viên của Trung tâm cấp.");
         return showPicker();

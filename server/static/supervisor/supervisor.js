@@ -62,7 +62,7 @@
     tokenKey: KEY_TOKEN, userKey: KEY_USER, errors: ERRORS,
     onUnauthorized: function (message) { signedOut(message); }
   });
-  var $ = staff.$, setText = staff.setText, el = staff.el, clear = staff.clear, store = staff.store;
+  var $ = staff.$, setText = staff.setText, el = staff.el, clear = staff.clear;
   var token = staff.token, user = staff.user, say = staff.say, errorText = staff.errorText;
   var request = staff.request, api = staff.api, ApiError = staff.ApiError;
   ERRORS = staff.errors;
@@ -123,8 +123,7 @@
 
   // ---- sign in / out --------------------------------------------------------------------------
   function signedOut(message) {
-    store.removeItem(KEY_TOKEN);
-    store.removeItem(KEY_USER);
+    staff.forget();
     if (state.socket) { state.socket.disconnect(); state.socket = null; }
     clearInterval(state.pollTimer);
     state.overview = null;
@@ -143,8 +142,7 @@
         if (data.user.role !== "supervisor" && data.user.role !== "admin") {
           throw new ApiError(403, "not_supervisor", "");
         }
-        store.setItem(KEY_TOKEN, data.access_token);
-        store.setItem(KEY_USER, JSON.stringify(data.user));
+        staff.remember(data);
         $("login-password").value = "";
         start();
       })
