@@ -49,10 +49,23 @@ class _Change:
         self.error: BaseException | None = None
         self.lead = False
 
+    def apply(self, db: sqlite_utils.Database) -> bool:
+        """Run the change; False (and the error kept for its caller) if it raised."""
+        try:
+            self.value = self.fn(db)
+            return True
+        except Exception as exc:
+            self.error = exc
+            return False
+
     def outcome(self) -> Any:
         if self.error is not None:
             raise self.error
         return self.value
+
+
+class _NothingToCommit(Exception):
+    """Every change of a group failed: its transaction is rolled back."""
 
 
 def _returning_error(fn: Callable[..., Any], *args: Any) -> BaseException | None:
@@ -173,32 +186,19 @@ class Storage:
 
     def _commit_group(self, group: list[_Change]) -> None:
         try:
-            with self._writing, self.connection() as db:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    if len(group) == 1:
-                        change = group[0]
-                        try:
-                            change.value = change.fn(db)
-                        except Exception as exc:
-                            change.error = exc
-                    else:
-                        for change in group:
-                            db.execute("SAVEPOINT change")
-                            try:
-                                change.value = change.fn(db)
-                            except Exception as exc:
-                                change.error = exc
-                                db.execute("ROLLBACK TO change")
-                            db.execute("RELEASE change")
-                    if all(c.error is not None for c in group):
-                        db.conn.rollback()
-                    else:
-                        self._commit(db)
-                except BaseException:
-                    if db.conn.in_transaction:
-                        db.conn.rollback()
-                    raise
+            with self.write() as db:
+                if len(group) == 1:              # alone: its failure rolls the transaction back
+                    group[0].apply(db)
+                else:
+                    for change in group:
+                        db.execute("SAVEPOINT change")
+                        if not change.apply(db):
+                            db.execute("ROLLBACK TO change")
+                        db.execute("RELEASE change")
+                if all(c.error is not None for c in group):
+                    raise _NothingToCommit
+        except _NothingToCommit:
+            pass
         except BaseException as exc:             # nothing of the group is on disk: all of it failed
             for change in group:
                 if change.error is None:
