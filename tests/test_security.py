@@ -340,14 +340,15 @@ def test_the_kiosk_limit_is_counted_in_the_database_across_processes(config, clo
     kiosk = Actor(kind="device", role="kiosk", device="kiosk-1", name="kiosk-1")
     storages = [Storage(config.server.database) for _ in range(2)]
     sync_config(storages[0], config)
-    services = [QueueService(s, RuleContext(clock=clock, public_url="http://x")) for s in storages]
+    services = [QueueService(s, RuleContext(clock=clock, public_url="http://x", kiosk_tickets_per_minute=10))
+                for s in storages]
     for i in range(10):
-        services[i % 2].issue(kiosk, "STP-LLTP", kiosk_limit=10)
+        services[i % 2].issue(kiosk, "STP-LLTP")
     for service in services:
         with pytest.raises(RateLimited) as refused:
-            service.issue(kiosk, "STP-LLTP", kiosk_limit=10)
+            service.issue(kiosk, "STP-LLTP")
         assert refused.value.retry_after_s == 60 and refused.value.code == "rate_limited"
-    services[1].issue(Actor(kind="device", role="kiosk", device="kiosk-2", name="kiosk-2"), "STP-LLTP", kiosk_limit=10)
+    services[1].issue(Actor(kind="device", role="kiosk", device="kiosk-2", name="kiosk-2"), "STP-LLTP")
     with storages[0].read() as db:
         plan = " ".join(str(r[-1]) for r in db.execute(
             "EXPLAIN QUERY PLAN SELECT issued_at FROM tickets WHERE issued_at > ? AND kiosk = ? "

@@ -15,6 +15,7 @@ class RuleContext:
     public_url: str
     priority_max_in_row: int = 3
     default_service_s: float = 20 * 60
+    kiosk_tickets_per_minute: int = 0          # [limits]; 0 = a kiosk may issue without limit
     service_times: ServiceTimes = field(default_factory=ServiceTimes, compare=False)
 
     def mean_service_s(self, db, service: str) -> float:

@@ -33,9 +33,8 @@ class QueueService:
         return Outcome(result, events)
 
     # --- tickets -------------------------------------------------------------------------
-    def issue(self, actor: Actor, service: str, priority: str | None = None, *, kiosk_limit: int = 0) -> Outcome:
-        """``kiosk_limit``: tickets a kiosk may issue per minute (0 = no limit); see tickets.issue_ticket."""
-        return self._write(tickets.issue_ticket, actor, service, priority, kiosk_limit)
+    def issue(self, actor: Actor, service: str, priority: str | None = None) -> Outcome:
+        return self._write(tickets.issue_ticket, actor, service, priority)
 
     def ticket(self, ticket_id: int) -> tuple[dict, str]:
         """The ticket's public view and its secret."""

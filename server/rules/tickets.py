@@ -47,19 +47,19 @@ def check_kiosk_rate(db, kiosk: str, now: float, limit: int) -> None:
         f"(this kiosk issued {limit} tickets in the last minute; try again in {retry} s).", retry)
 
 
-def issue_ticket(db, ctx: RuleContext, actor: ev.Actor, service: str, priority: str | None, kiosk_limit: int = 0):
+def issue_ticket(db, ctx: RuleContext, actor: ev.Actor, service: str, priority: str | None):
     """Issue a ticket for ``service``; returns (ticket view, events).
 
-    ``kiosk_limit`` (``[limits] kiosk_tickets_per_minute``, 0 = none): a kiosk that issued that
-    many tickets in the last 60 s gets ``RateLimited``. Staff-issued tickets are never limited."""
+    A kiosk that issued ``ctx.kiosk_tickets_per_minute`` tickets in the last 60 s gets
+    ``RateLimited`` (0 = no limit). Staff-issued tickets are never limited."""
     if priority is not None and priority not in PRIORITIES:
         raise Invalid("invalid_priority", f"unknown priority {priority!r}; use one of {', '.join(PRIORITIES)} or null")
     svc = db.execute("SELECT code, agency, prefix FROM services WHERE code = ? AND active = 1", [service]).fetchone()
     if svc is None:
         raise NotFound("unknown_service", f"there is no service {service!r}")
     now = ctx.clock.now()
-    if kiosk_limit > 0 and actor.role == "kiosk" and actor.device:
-        check_kiosk_rate(db, actor.device, now, kiosk_limit)
+    if ctx.kiosk_tickets_per_minute > 0 and actor.role == "kiosk" and actor.device:
+        check_kiosk_rate(db, actor.device, now, ctx.kiosk_tickets_per_minute)
     day = ctx.clock.day_of(now)
     number = next_number(db, day, svc[2])
     code = format_code(svc[2], number)

@@ -108,8 +108,7 @@ def queues(actor):
                       "gets 429 `rate_limited` with a `Retry-After` header; staff are not limited.")
 def issue_ticket(actor, body: s.IssueTicketRequest):
     h = hub()
-    outcome = h.service.issue(actor, body.service, body.priority,
-                              kiosk_limit=h.config.limits.kiosk_tickets_per_minute)
+    outcome = h.service.issue(actor, body.service, body.priority)
     h.publish(outcome)
     return _created({"ticket": outcome.result})
 

@@ -41,7 +41,8 @@ class Hub:
         self.service = QueueService(storage, RuleContext(
             clock=clock, public_url=config.center.public_url,
             priority_max_in_row=config.queue.priority_max_in_row,
-            default_service_s=config.queue.default_service_min * 60))
+            default_service_s=config.queue.default_service_min * 60,
+            kiosk_tickets_per_minute=config.limits.kiosk_tickets_per_minute))
         self.devices = DeviceRegistry(config)
         self.secret_key = secret_key(storage)
         self.signer = TokenSigner(self.secret_key, config.queue.token_ttl_hours * 3600)
