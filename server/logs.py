@@ -11,6 +11,7 @@ MASK = "***"
 PATTERNS = (
     re.compile(r"(?i)([?&;](?:token|t|access_token|password)=)[^&\s\"'#]+"),   # query strings
     re.compile(r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/=-]+"),                          # Authorization values
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+(?=@)"),            # passwords in URLs (redis://:pw@)
 )
 
 

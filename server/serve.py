@@ -15,6 +15,7 @@ import signal
 from pathlib import Path
 
 from .config import Config
+from .logs import redact
 from .storage import StorageError
 
 log = logging.getLogger("hangdoi")
@@ -110,17 +111,6 @@ def check_message_queue(url: str, timeout_s: float = 3.0) -> None:
         client.close()
     except Exception as err:  # noqa: BLE001 - any failure is reported the same way
         raise MessageQueueUnreachable(f"cannot reach the message queue {redact(url)} ([server] message_queue): {err}") from None
-
-
-def redact(url: str) -> str:
-    """A Redis URL without its password, for logs."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
 
 
 def listen(host: str, port: int):

@@ -644,3 +644,5 @@ def test_the_log_filter_masks_tokens_secrets_and_bearer_values():
     masked = redact(line)
     assert re.findall(r"abc|Zx9|eyJ1|k1\b", masked) == [], masked
     assert "token=***" in masked and "?t=***&x=1" in masked and "Bearer ***" in masked and "lang=vi" in masked
+    assert redact("cannot reach redis://:s3cret@127.0.0.1:6379/0 nor rediss://app:p%40ss@h/1") == \
+        "cannot reach redis://:***@127.0.0.1:6379/0 nor rediss://app:***@h/1"
