@@ -114,6 +114,24 @@ def test_submit_prerenders_in_the_background(synth):
     assert _read(path)[0].nframes / RATE > 5
 
 
+def test_an_empty_file_from_the_engine_is_tried_once_more(synth, monkeypatch):
+    real = speech._voice_backend()
+    saves = []
+
+    class FirstSaveWritesNothing:
+        name = "flaky"
+
+        def save(self, text, path, voice, rate):
+            saves.append(text)
+            if len(saves) > 1:
+                real.save(text, path, voice, rate)
+
+    monkeypatch.setattr(speech, "_voice_backend", FirstSaveWritesNothing)
+    path = synth.wav_for(SENTENCE, 0)
+    assert len(saves) == 2 and synth.syntheses == 1 and synth.retries == 1
+    assert _read(path)[0].nframes / RATE > 2
+
+
 def test_concurrent_requests_share_one_synthesis_per_text(synth):
     texts = [spoken_text(TEMPLATE, code, desk) for code, desk in
              (("A001", 1), ("B014", 7), ("1023", 48))]

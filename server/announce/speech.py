@@ -382,7 +382,9 @@ class SpeechSynthesizer:
 
     ``chime_path`` None means no chime; the project's chime is
     ``server.announce.CHIME_WAV``. ``syntheses`` counts the sentences this
-    synthesizer actually had synthesised (cache misses).
+    synthesizer actually had synthesised (cache misses, one per WAV made);
+    ``retries`` counts the second attempts after the engine handed back an
+    empty file, which it rarely does.
     """
 
     def __init__(self, cache_dir: Path, voice: str = "vi", chime_path: Path | None = None,
@@ -402,6 +404,7 @@ class SpeechSynthesizer:
         self._lock = _original("_thread", "allocate_lock")()
         self._jobs: dict[str, _Job] = {}
         self.syntheses = 0
+        self.retries = 0
 
     def key_for(self, spoken: str, repeat: int = 1) -> str:
         """The cache key (and file stem) of that announcement."""
@@ -495,10 +498,12 @@ class SpeechSynthesizer:
 
     def _render(self, job: _Job) -> None:
         started = time.perf_counter()
+        self.syntheses += 1
         try:
             rate, speech = self._speak(job.text)
         except SpeechError as first:             # the engine rarely hands back an empty file: once more
             _log(logging.WARNING, "%s; trying once more", first)
+            self.retries += 1
             rate, speech = self._speak(job.text)
         samples = array.array("h")
         if self._chime is not None:
@@ -518,7 +523,6 @@ class SpeechSynthesizer:
         backend = _voice_backend()
         tmp = self.cache_dir / f".speech-{os.getpid()}-{uuid.uuid4().hex}.wav"
         try:
-            self.syntheses += 1
             backend.save(text, tmp, self.voice, self.rate)
             if not tmp.exists():
                 raise SpeechError(f"the voice wrote no audio for {text!r}")
