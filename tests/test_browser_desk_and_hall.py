@@ -140,11 +140,12 @@ def test_officer_presses_next_the_hall_shows_and_says_it(browser, live):
     console.keyboard.press("g")                       # the shortcut of "Gọi tiếp"
     hall.wait_for_function(f"() => document.getElementById('latest-code').textContent === {ticket['code']!r}", timeout=1000)
     shown_after = time.monotonic() - started
+    print(f"\nhall showed the call {1000 * shown_after:.0f} ms after the key press")
     assert shown_after < 1.0
     assert hall.text_content("#latest-desk") == "1"
     assert hall.text_content("#latest-desk-name") == "Quầy 1 – Sở Tư pháp"
     desk_display.wait_for_function(
-        f"() => document.getElementById('desk-code').textContent === {ticket['code']!r}", timeout=2000)
+        f"() => document.getElementById('desk-code').textContent === {ticket['code']!r}", timeout=10000)
     console.wait_for_function(f"() => document.getElementById('current-code').textContent === {ticket['code']!r}")
     assert console.text_content("#current-status").startswith("Đã gọi")
 

@@ -204,7 +204,7 @@ def test_back_to_start_after_idle(kiosk, live):
     kiosk.wait_for_selector("#screen-services:not(.hidden)")
     # the page's idle time is 40 s: move its clock instead of waiting
     kiosk.evaluate("() => { const real = Date.now; Date.now = () => real() + 41000; }")
-    kiosk.wait_for_selector("#screen-agencies:not(.hidden)", timeout=3000)
+    kiosk.wait_for_selector("#screen-agencies:not(.hidden)", timeout=10000)
 
 
 def test_server_unreachable_then_back(browser, tmp_path):

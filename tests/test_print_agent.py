@@ -189,7 +189,7 @@ def test_offline_printer_is_reported_and_issuing_goes_on(server, agents, printer
     assert eventually(lambda: printer_state(server, "kiosk-4"), "offline") == "offline"
     started = time.perf_counter()
     t = issue(server, 4)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2, "issuing waited for the printer"
     time.sleep(0.6)                                           # tried meanwhile: nothing went out, so held
     assert job_status(server, t["id"]) == "sent" and printer.jobs == []
     printer.listen()                                          # switched on again: the held job prints

@@ -87,10 +87,8 @@ def test_cache_returns_the_same_file_without_synthesising_again(synth, tmp_path)
     first = synth.wav_for(SENTENCE, 1)
     mtime = first.stat().st_mtime_ns
     assert synth.syntheses == 1
-    started = time.perf_counter()
     again = synth.wav_for(SENTENCE, 1)
     assert again == first and again.stat().st_mtime_ns == mtime
-    assert time.perf_counter() - started < 0.05
     assert synth.syntheses == 1
     assert synth.path_if_ready(SENTENCE, 1) == first
     # another process (or a restart) with the same settings reuses the file
