@@ -164,8 +164,10 @@ class Screen:
         self.url, self.token, self.name = url, token, name
         self.events: list[tuple[str, object, float]] = []
         self.cond = threading.Condition()
+        # The hall page waits 1 s, 2 s, 2 s, ... (socket.io-client caps the delay after its jitter);
+        # python-socketio adds the jitter after the cap, so 1.5 s ± 1/3 gives the same 1–2 s.
         self.sio = socketio.Client(reconnection=True, reconnection_attempts=0, reconnection_delay=1,
-                                   reconnection_delay_max=2, randomization_factor=0.5)
+                                   reconnection_delay_max=1.5, randomization_factor=1 / 3)
         for event in ("snapshot", "call", "queues", "desks", "desk", "device_state", "printer_state", "print_status"):
             self.sio.on(event, self._recorder(event))
         self.sio.on("connect", self._recorder("connect"))

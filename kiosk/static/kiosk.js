@@ -489,7 +489,7 @@
       return;
     }
     var socket = window.io({ path: cfg.socket_path || "/socket.io", auth: { token: token },
-                             reconnectionDelay: 1000, reconnectionDelayMax: 5000 });
+                             reconnectionDelay: 1000, reconnectionDelayMax: 2000 });
     state.socket = socket;
     socket.on("connect", function () {
       setOnline(true);
