@@ -471,16 +471,26 @@
   }
 
   // ---- connection -------------------------------------------------------------------------
+  // A cut shorter than OFFLINE_AFTER_MS is not shown. The timer starts at the first sign of a cut
+  // and is not restarted by the failed reconnects that follow (they come every 1–2 s, sooner
+  // than OFFLINE_AFTER_MS, and would otherwise keep the mark hidden for ever).
   var offlineTimer = null;
   function setOnline(online, now) {
-    clearTimeout(offlineTimer);
+    var go = function () {
+      clearTimeout(offlineTimer);
+      offlineTimer = null;
+      state.online = false;
+      $("offline").classList.remove("hidden");
+    };
     if (online) {
+      clearTimeout(offlineTimer);
+      offlineTimer = null;
       state.online = true;
       $("offline").classList.add("hidden");
       return;
     }
-    var go = function () { state.online = false; $("offline").classList.remove("hidden"); };
-    if (now) go(); else offlineTimer = setTimeout(go, OFFLINE_AFTER_MS);
+    if (now) go();
+    else if (offlineTimer === null && state.online !== false) offlineTimer = setTimeout(go, OFFLINE_AFTER_MS);
   }
 
   function connectSocket() {
