@@ -38,7 +38,7 @@ CONFIG = center_toml(
 def live(tmp_path_factory):
     server = start_center(tmp_path_factory.mktemp("browser"), CONFIG, {
         "canbo1": (PASSWORD, "officer", "STP"), "canbo3": (PASSWORD, "officer", "CA"),
-        "giamsat": (PASSWORD, "supervisor")})
+        "giamsat": (PASSWORD, "supervisor"), "quantri": (PASSWORD, "admin")})
     yield server
     server.stop()
 
@@ -237,6 +237,23 @@ def test_console_survives_reload_shows_server_errors_and_signs_out_on_401(browse
     assert desk2["state"] == "closed"                 # signing out closes the desk
     assert [e for e in real_errors(errors) if "HTTP 401" not in e and "HTTP 409" not in e] == []
     console.close()
+
+
+def test_a_console_left_open_signs_out_when_its_officer_is_disabled(browser, live):
+    from server.web.realtime import STAFF_RECHECK_S
+
+    console = browser.new_page(viewport={"width": 1366, "height": 820})
+    sign_in(console, live, "canbo3", desk=3)
+    admin = login(live, "quantri")
+    r = requests.post(f"{live.url}/api/v1/admin/users/disable", json={"username": "canbo3"}, headers=admin, timeout=15)
+    assert r.status_code == 200
+    try:                                  # no key pressed: the server cuts the socket, the page asks why
+        console.wait_for_selector("#view-login:not([hidden])", timeout=(STAFF_RECHECK_S + 10) * 1000)
+        assert "hết hạn" in console.text_content("#login-hint")
+        assert console.evaluate("() => sessionStorage.length") == 0
+    finally:
+        requests.post(f"{live.url}/api/v1/admin/users/enable", json={"username": "canbo3"}, headers=admin, timeout=15)
+        console.close()
 
 
 def test_hall_marks_a_cut_and_comes_back_with_the_current_state(browser, live):

@@ -267,6 +267,25 @@ def test_admin_manages_users_and_officers_are_turned_away(browser, live):
 
 
 # ---- at the scale of a real center ------------------------------------------------------------
+def test_the_page_signs_out_when_the_password_is_reset_elsewhere(browser, live):
+    """A reset revokes the supervisor's sign-in: the page signs out at its next push or, at the
+    latest, when the server cuts its socket (STAFF_RECHECK_S), well before its own 15 s poll."""
+    from server.web.realtime import STAFF_RECHECK_S
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    sign_in(page, live, "giamsat")
+    admin = login(live, "quantri")
+    try:
+        r = api(live, "POST", "/admin/users/password", headers=admin,
+                json={"username": "giamsat", "password": "mat-khau-tam-thoi"})
+        assert r.status_code == 200
+        page.wait_for_selector("#view-login:not([hidden])", timeout=(STAFF_RECHECK_S + 5) * 1000)
+        assert "hết hạn" in page.text_content("#login-hint")
+    finally:
+        api(live, "POST", "/admin/users/password", headers=admin, json={"username": "giamsat", "password": PASSWORD})
+        page.close()
+
+
 def load_bench():
     import importlib.util
     from pathlib import Path

@@ -589,6 +589,38 @@ def test_expired_and_revoked_tokens_are_refused_at_connect_and_over_http(live):
         requests.post(live.url + "/api/v1/admin/users/enable", json={"username": "ca"}, headers=bearer(admin), timeout=15)
 
 
+def test_an_open_staff_socket_is_cut_when_its_access_ends(live):
+    """A console left open keeps no access: disabling the user cuts his socket (within the
+    server's recheck interval), so staff pushes stop reaching it, and it cannot come back."""
+    import socketio
+
+    from server.web.realtime import STAFF_RECHECK_S
+
+    admin = live_login(live, "quantri")
+    officer = live_login(live, "ca")
+    console = Client(live, auth={"token": officer})
+    bystander = Client(live, auth={"token": live_login(live, "stp")})
+    try:
+        console.wait("snapshot")
+        bystander.wait("snapshot")
+        assert console.sio.connected
+        assert requests.post(live.url + "/api/v1/admin/users/disable", json={"username": "ca"},
+                             headers=bearer(admin), timeout=15).status_code == 200
+        deadline = time.monotonic() + STAFF_RECHECK_S + 10
+        while console.sio.connected:
+            assert time.monotonic() < deadline, "the socket of a disabled user stayed open"
+            time.sleep(0.05)
+        assert bystander.sio.connected, "another officer's socket was cut too"
+        again = socketio.Client(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            again.connect(live.url, auth={"token": officer}, transports=["websocket"], wait_timeout=10)
+        again.disconnect()
+    finally:
+        requests.post(live.url + "/api/v1/admin/users/enable", json={"username": "ca"}, headers=bearer(admin), timeout=15)
+        console.close()
+        bystander.close()
+
+
 def test_no_password_token_or_ticket_secret_reaches_the_log(live):
     done = flow(live)
     follower = Client(live)

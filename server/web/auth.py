@@ -15,8 +15,9 @@ def hub():
     return current_app.extensions["hangdoi"]
 
 
-def actor_for_token(token: str) -> Actor | None:
-    h = hub()
+def actor_for_token(token: str, h=None) -> Actor | None:
+    """The device or user of ``token``; None if unknown, expired, revoked or its user disabled."""
+    h = h if h is not None else hub()
     device = h.devices.find(token)
     if device is not None:
         return Actor(kind="device", role=device.kind, device=device.id, name=device.name)

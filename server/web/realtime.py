@@ -37,7 +37,7 @@ import queue
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import request
@@ -60,6 +60,7 @@ PRESENCE_MIN_GAP_S = 0.5      # ... and soon after a change, but not more often 
 PRESENCE_TTL_S = 12.0         # a presence row older than this belongs to a process that is gone
 PRESENCE_READ_CACHE_S = 0.5
 RATING_TIMEOUT_S = 30
+STAFF_RECHECK_S = 5.0         # a staff socket whose token was revoked or expired is cut this soon
 DESK_EVENTS = {ev.CALLED, ev.RECALLED, ev.STARTED, ev.FINISHED, ev.NO_SHOW, ev.TRANSFERRED, ev.PAUSED,
                ev.RESUMED, ev.DESK_OPENED, ev.DESK_CLOSED, ev.CANCELLED}
 QUEUE_EVENTS = {ev.ISSUED, ev.CALLED, ev.TRANSFERRED, ev.DESK_OPENED, ev.DESK_CLOSED, ev.FINISHED, ev.NO_SHOW,
@@ -73,6 +74,7 @@ class Client:
     device: str | None = None
     user_id: int | None = None
     connected_at: float = 0.0
+    token: str | None = field(default=None, repr=False)    # a user's, checked again every few seconds
 
 
 def channel_for(database) -> str:
@@ -195,6 +197,7 @@ class Realtime:
         hub.subscribers.append(self._outbox.put)
         self.socketio.start_background_task(self._push_loop)
         self.socketio.start_background_task(self._queues_loop)
+        self.socketio.start_background_task(self._staff_recheck_loop)
         if self.presence is not None:
             self.presence.write()
             self.socketio.start_background_task(self.presence.loop)
@@ -246,6 +249,8 @@ class Realtime:
                 if actor is None:
                     raise ConnectionRefusedError("invalid_token")
                 client.role, client.device, client.user_id = actor.role, actor.device, actor.user_id
+                if actor.user_id is not None:
+                    client.token = token
                 rooms.append("queues")
                 if actor.role == "display":
                     device = self.hub.devices.by_id(actor.device)
@@ -304,6 +309,28 @@ class Realtime:
                 emit("error", {"code": "forbidden", "message": f"you may not follow desk {number}"})
                 return
             join_room(f"desk:{number}")
+
+    # ---- staff whose access ended -----------------------------------------------------------
+    def _staff_recheck_loop(self) -> None:
+        while True:
+            self.socketio.sleep(STAFF_RECHECK_S)
+            try:
+                self.cut_revoked_staff()
+            except Exception:
+                log.exception("staff sockets could not be checked")
+
+    def cut_revoked_staff(self) -> list[str]:
+        """Disconnect this process's staff sockets whose token no longer holds: expired,
+        revoked by a password reset, or the user disabled (in any process: it is read from the
+        database). A reconnect with that token is refused, so the page signs out. Returns the sids cut."""
+        cut = []
+        for client in list(self.clients.values()):
+            if client.token is None or actor_for_token(client.token, self.hub) is not None:
+                continue
+            log.info("staff socket of user %s cut: its access ended", client.user_id)
+            self.socketio.server.disconnect(client.sid, namespace="/")
+            cut.append(client.sid)
+        return cut
 
     def snapshot(self) -> dict[str, Any]:
         with self.hub.storage.read() as db:

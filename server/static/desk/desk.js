@@ -360,7 +360,15 @@
       // Catch up on whatever changed while cut off.
       api("GET", "/desks/" + number).then(function (d) { render(d.desk); }).catch(function () {});
     });
-    socket.on("disconnect", function () { setConn(false); });
+    socket.on("disconnect", function (reason) {
+      setConn(false);
+      // Cut by the server: this sign-in was revoked or expired (the API answers 401 and signs out).
+      if (reason === "io server disconnect") {
+        api("GET", "/desks/" + number).then(function () {
+          if (state.socket === socket) socket.connect();
+        }).catch(function () {});
+      }
+    });
     socket.on("connect_error", function () {
       setConn(false);
       if (!socket.active) {

@@ -177,7 +177,15 @@
     state.socket = socket;
     setConn(false);
     socket.on("connect", function () { setConn(true); scheduleRefresh(); });
-    socket.on("disconnect", function () { setConn(false); });
+    socket.on("disconnect", function (reason) {
+      setConn(false);
+      // Cut by the server: this sign-in was revoked or expired (the API answers 401 and signs out).
+      if (reason === "io server disconnect") {
+        api("GET", "/supervision/overview").then(function () {
+          if (state.socket === socket) socket.connect();
+        }).catch(function () {});
+      }
+    });
     socket.on("connect_error", function (err) {
       setConn(false);
       if (err && /invalid_token/.test(String(err.message))) signedOut(ERRORS.invalid_token);
