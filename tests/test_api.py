@@ -192,6 +192,16 @@ def test_officer_of_another_agency_403_kiosk_403_anonymous_401(client, tokens):
     assert client.post("/api/v1/desks/3/next", headers=bearer(tokens["root"])).status_code == 200
 
 
+def test_another_agencys_desk_is_refused_before_its_body_is_read(client, tokens):
+    """Who may not act at a desk gets 403 whatever he sends, not a 400 that tells him the body's rules;
+    an unknown desk is 404 before the body too."""
+    other = bearer(tokens["ca1"])
+    for path, body in (("pause", {"reason": 7}), ("pause", None), ("transfer", {"service": "NO-SUCH", "x": 1})):
+        assert_error(client.post(f"/api/v1/desks/1/{path}", json=body, headers=other), 403, "forbidden")
+    assert_error(client.post("/api/v1/desks/77/pause", data="not json", headers=bearer(tokens["gs"])), 404, "unknown_desk")
+    assert_error(client.post("/api/v1/desks/1/pause", json={"reason": 7}, headers=bearer(tokens["stp1"])), 400)
+
+
 def test_unknown_desk_404(client, tokens):
     assert_error(client.post("/api/v1/desks/77/next", headers=bearer(tokens["gs"])), 404, "unknown_desk")
     assert_error(client.get("/api/v1/desks/77", headers=bearer(tokens["gs"])), 404)

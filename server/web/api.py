@@ -11,7 +11,7 @@ from ..auth.users import authenticate
 from ..rules import NotFound
 from ..rules.hours import is_open, next_opening
 from . import schemas as s
-from .auth import STAFF, client_address, current_actor, hub, require_desk_access
+from .auth import STAFF, client_address, hub, require_desk_access
 from .endpoint import endpoint
 from .errors import ApiError
 
@@ -134,21 +134,19 @@ def get_ticket(actor, ticket_id: int):
 
 
 # ---- desks ----------------------------------------------------------------------------------
-def _desk_actor(number: int):
-    actor = current_actor()
+def _desk_access(actor, number: int) -> None:
     agency = hub().service.desk_agency(number)
     if agency is None:
         raise ApiError(404, "unknown_desk", f"there is no desk {number}")
     require_desk_access(actor, agency, number)
-    return actor
 
 
 def _desk_action(summary: str, path: str, body=None, response=s.TicketEnvelope, errors=(404, 409)):
     def decorate(fn):
         @endpoint(summary, auth=DESK_ROLES, body=body, responses={200: response}, errors=errors, tag="desks",
-                  description="Officers only at the desks of their own agency; supervisors and admins at any desk.")
+                  description="Officers only at the desks of their own agency; supervisors and admins at any desk.",
+                  access=_desk_access)
         def view(actor, number: int, **kwargs):
-            _desk_actor(number)
             outcome = fn(hub().service, actor, number, **kwargs)
             hub().publish(outcome)
             if response is s.DeskEnvelope:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import wraps
+from typing import Callable
 
 from flask import request
 from pydantic import BaseModel, ValidationError
@@ -29,13 +30,18 @@ class EndpointSpec:
 def endpoint(summary: str, *, auth: tuple[str, ...] = ("anyone",), body: type[BaseModel] | None = None,
              responses: dict[int, type[BaseModel] | str], errors: tuple[int, ...] = (),
              query: dict[str, str] | None = None, description: str = "", tag: str = "",
-             produces: str = "application/json"):
+             produces: str = "application/json", access: Callable[..., None] | None = None):
+    """``access(actor, **path_args)``, if given, checks the actor against the resource (an
+    officer's own agency) and raises ApiError; it runs before the body is read, so who may not
+    act learns nothing from the validation of his body."""
     spec = EndpointSpec(summary, auth, body, responses, errors, query or {}, description, tag, produces)
 
     def decorate(view):
         @wraps(view)
         def wrapper(**kwargs):
             actor = require(auth)
+            if access is not None:
+                access(actor, **kwargs)
             if body is not None:
                 kwargs["body"] = parse_body(body)
             return view(actor=actor, **kwargs)
