@@ -566,9 +566,16 @@ def expired_token(live, user_id: int, token_version: int = 0) -> str:
         TimestampSigner.get_timestamp = original
 
 
-def test_expired_and_revoked_tokens_are_refused_at_connect_and_over_http(live):
+def assert_refused_at_connect(live, token):
     import socketio
 
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(live.url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+    client.disconnect()
+
+
+def test_expired_and_revoked_tokens_are_refused_at_connect_and_over_http(live):
     admin = live_login(live, "quantri")
     users = requests.get(live.url + "/api/v1/admin/users", headers=bearer(admin), timeout=15).json()["users"]
     ca = next(u for u in users if u["username"] == "ca")
@@ -581,10 +588,7 @@ def test_expired_and_revoked_tokens_are_refused_at_connect_and_over_http(live):
     try:
         assert requests.get(live.url + "/api/v1/desks/3", headers=bearer(token), timeout=15).status_code == 401
         for bad in (old, token):
-            client = socketio.Client(reconnection=False)
-            with pytest.raises(socketio.exceptions.ConnectionError):
-                client.connect(live.url, auth={"token": bad}, transports=["websocket"], wait_timeout=10)
-            client.disconnect()
+            assert_refused_at_connect(live, bad)
     finally:
         requests.post(live.url + "/api/v1/admin/users/enable", json={"username": "ca"}, headers=bearer(admin), timeout=15)
 
@@ -592,8 +596,6 @@ def test_expired_and_revoked_tokens_are_refused_at_connect_and_over_http(live):
 def test_an_open_staff_socket_is_cut_when_its_access_ends(live):
     """A console left open keeps no access: disabling the user cuts his socket (within the
     server's recheck interval), so staff pushes stop reaching it, and it cannot come back."""
-    import socketio
-
     from server.web.realtime import STAFF_RECHECK_S
 
     admin = live_login(live, "quantri")
@@ -611,10 +613,7 @@ def test_an_open_staff_socket_is_cut_when_its_access_ends(live):
             assert time.monotonic() < deadline, "the socket of a disabled user stayed open"
             time.sleep(0.05)
         assert bystander.sio.connected, "another officer's socket was cut too"
-        again = socketio.Client(reconnection=False)
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            again.connect(live.url, auth={"token": officer}, transports=["websocket"], wait_timeout=10)
-        again.disconnect()
+        assert_refused_at_connect(live, officer)
     finally:
         requests.post(live.url + "/api/v1/admin/users/enable", json={"username": "ca"}, headers=bearer(admin), timeout=15)
         console.close()
