@@ -620,6 +620,33 @@ def test_an_open_staff_socket_is_cut_when_its_access_ends(live):
         bystander.close()
 
 
+def test_an_officer_moved_to_another_agency_leaves_the_old_agencys_rooms(live):
+    from server.web.realtime import STAFF_RECHECK_S
+
+    admin = live_login(live, "quantri")
+    officer = live_login(live, "stp")
+    console = Client(live, auth={"token": officer})
+
+    def move(agency):
+        r = requests.post(live.url + "/api/v1/admin/users/agency", json={"username": "stp", "agency": agency},
+                          headers=bearer(admin), timeout=15)
+        assert r.status_code == 200, r.text
+
+    try:
+        console.wait("snapshot")
+        move("CA")
+        deadline = time.monotonic() + STAFF_RECHECK_S + 10
+        while console.sio.connected:
+            assert time.monotonic() < deadline, "the socket kept the old agency's rooms"
+            time.sleep(0.05)
+        again = Client(live, auth={"token": officer})      # the token still holds: it connects again
+        again.wait("snapshot")
+        again.close()
+    finally:
+        move("STP")
+        console.close()
+
+
 def test_no_password_token_or_ticket_secret_reaches_the_log(live):
     done = flow(live)
     follower = Client(live)

@@ -75,6 +75,7 @@ class Client:
     user_id: int | None = None
     connected_at: float = 0.0
     token: str | None = field(default=None, repr=False)    # a user's, checked again every few seconds
+    agency: str | None = None                               # an officer's, when his rooms were joined
 
 
 def channel_for(database) -> str:
@@ -250,7 +251,7 @@ class Realtime:
                     raise ConnectionRefusedError("invalid_token")
                 client.role, client.device, client.user_id = actor.role, actor.device, actor.user_id
                 if actor.user_id is not None:
-                    client.token = token
+                    client.token, client.agency = token, actor.agency
                 rooms.append("queues")
                 if actor.role == "display":
                     device = self.hub.devices.by_id(actor.device)
@@ -322,12 +323,18 @@ class Realtime:
     def cut_revoked_staff(self) -> list[str]:
         """Disconnect this process's staff sockets whose token no longer holds: expired,
         revoked by a password reset, or the user disabled (in any process: it is read from the
-        database). A reconnect with that token is refused, so the page signs out. Returns the sids cut."""
+        database). A reconnect with that token is refused, so the page signs out. An officer moved
+        to another agency is cut too: his page reconnects and joins that agency's rooms instead.
+        Returns the sids cut."""
         cut = []
         for client in list(self.clients.values()):
-            if client.token is None or actor_for_token(client.token, self.hub) is not None:
+            if client.token is None:
                 continue
-            log.info("staff socket of user %s cut: its access ended", client.user_id)
+            actor = actor_for_token(client.token, self.hub)
+            if actor is not None and (actor.role, actor.agency) == (client.role, client.agency):
+                continue
+            log.info("staff socket of user %s cut: %s", client.user_id,
+                     "its access ended" if actor is None else "the user's agency changed")
             self.socketio.server.disconnect(client.sid, namespace="/")
             cut.append(client.sid)
         return cut
