@@ -15,6 +15,31 @@ from server.storage.sync import sync_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The live-server tests run on the real clock in the centers' timezone, and a center's day ends at
+# its local midnight (open tickets are closed, numbers start again): a test that straddles it sees
+# a different day at its end than at its start. Midnight itself is tested on purpose, under
+# libfaketime (test_drills.py) and with an injected clock (test_end_of_day.py). So a run that would
+# start in the last minutes of the centers' day waits for the new day first.
+CENTER_TIMEZONE = "Asia/Ho_Chi_Minh"
+MIDNIGHT_MARGIN_S = 15 * 60
+
+
+def seconds_to_wait_for_the_new_day(now: datetime) -> float:
+    """0, or how long to wait (until 30 s past midnight) when ``now`` is within the margin before it."""
+    to_midnight = ((24 * 60 - now.hour * 60 - now.minute) * 60 - now.second - now.microsecond / 1e6)
+    return to_midnight + 30 if to_midnight <= MIDNIGHT_MARGIN_S else 0.0
+
+
+def pytest_sessionstart(session):
+    import time
+    from zoneinfo import ZoneInfo
+
+    wait = seconds_to_wait_for_the_new_day(datetime.now(ZoneInfo(CENTER_TIMEZONE)))
+    if wait and not session.config.getoption("collectonly"):
+        print(f"\nthe centers' local midnight ({CENTER_TIMEZONE}) is {wait - 30:.0f} s away: waiting for the new day "
+              "so that no test straddles it", flush=True)
+        time.sleep(wait)
+
 SMALL_CENTER = {
     "center": {"name": "Trung tâm Phục vụ hành chính công thử nghiệm", "timezone": "Asia/Ho_Chi_Minh",
                "public_url": "http://hangdoi.test"},
