@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hmac
 import io
+import json
 import logging
 import queue
 import re
@@ -56,6 +57,7 @@ from flask_socketio import emit, leave_room
 from server.printing import jobs as pj
 from server.rules import events as ev
 from server.rules.errors import NotFound
+from server.storage import get_setting, put_setting
 from server.web.auth import STAFF, current_actor
 from server.web.endpoint import endpoint
 from server.web.errors import ApiError
@@ -268,14 +270,12 @@ class IssueGuard:
         return f"idem:{scope[0]}:{scope[1]}"
 
     def _stored(self, scope: tuple[str, str]) -> bytes | None:
-        import json
-
         with self.storage.read() as db:
-            row = db.execute("SELECT value FROM settings WHERE key = ?", [self._db_key(scope)]).fetchone()
-        if row is None:
+            raw = get_setting(db, self._db_key(scope))
+        if raw is None:
             return None
         try:
-            value = json.loads(row[0])
+            value = json.loads(raw)
             if time.time() - value["at"] < self.ttl_s:
                 return value["body"].encode()
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -283,14 +283,11 @@ class IssueGuard:
         return None
 
     def _store(self, scope: tuple[str, str], body: bytes) -> None:
-        import json
-
         now = time.time()
         value = json.dumps({"at": now, "body": body.decode()}, ensure_ascii=False)
         try:
             with self.storage.write() as db:
-                db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
-                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [self._db_key(scope), value])
+                put_setting(db, self._db_key(scope), value)
                 if now - self._pruned_at > 60:
                     self._pruned_at = now
                     db.execute("DELETE FROM settings WHERE key LIKE 'idem:%' AND json_extract(value, '$.at') < ?",

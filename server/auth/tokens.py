@@ -9,14 +9,14 @@ import secrets
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from ..storage import Storage
+from ..storage import Storage, get_setting
 
 
 def secret_key(storage: Storage) -> str:
     with storage.write() as db:
-        row = db.execute("SELECT value FROM settings WHERE key = 'secret_key'").fetchone()
-        if row:
-            return row[0]
+        key = get_setting(db, "secret_key")
+        if key:
+            return key
         key = secrets.token_urlsafe(48)
         db.execute("INSERT INTO settings (key, value) VALUES ('secret_key', ?)", [key])
         return key

@@ -47,6 +47,7 @@ from ..announce import spoken_text
 from ..rules import Outcome
 from ..rules import events as ev
 from ..rules.errors import NotFound
+from ..storage import put_setting
 from .announcements import call_payload
 from .auth import actor_for_token
 from .views import compact_desk, public_call, recent_calls, snapshot_desks
@@ -106,19 +107,18 @@ class Presence:
         rt = self.realtime
         printing = getattr(rt.hub, "printing", None)
         agents = dict(printing.active) if printing is not None else {}
-        return {"at": time.time(), "pid": os.getpid(),
-                "devices": {c.device: c.role for c in list(rt.clients.values()) if c.device},
+        return {"at": time.time(), "pid": os.getpid(), "devices": rt.local_devices(),
                 "agents": agents, "speaking": bool(rt._speaking)}
 
     def write(self) -> None:
         value = json.dumps(self.mine(), separators=(",", ":"))
         stale = time.time() - 10 * PRESENCE_TTL_S
         with self.realtime.hub.storage.write() as db:
-            db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
-                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [self.key, value])
+            put_setting(db, self.key, value)
             for key, raw in db.execute("SELECT key, value FROM settings WHERE key LIKE 'presence:%' AND key != ?",
                                        [self.key]).fetchall():
-                if _presence_at(raw) < stale:           # a process long gone: forget it
+                row = _presence_row(raw)
+                if row is None or row["at"] < stale:     # a process long gone: forget it
                     db.execute("DELETE FROM settings WHERE key = ?", [key])
 
     def remove(self) -> None:
@@ -136,16 +136,17 @@ class Presence:
             raws = db.execute("SELECT value FROM settings WHERE key LIKE 'presence:%' AND key != ?",
                               [self.key]).fetchall()
         fresh = time.time() - PRESENCE_TTL_S
-        rows = []
-        for (raw,) in raws:
-            try:
-                row = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(row, dict) and isinstance(row.get("at"), (int, float)) and row["at"] >= fresh:
-                rows.append(row)
+        rows = [row for row in map(_presence_row, (raw for (raw,) in raws)) if row is not None and row["at"] >= fresh]
         self._cache = (now, rows)
         return rows
+
+    def merged(self, field: str) -> dict:
+        """The ``field`` dicts of the other processes' fresh rows, merged oldest row first."""
+        merged: dict = {}
+        for row in sorted(self.others(), key=lambda r: r["at"]):
+            if isinstance(row.get(field), dict):
+                merged.update(row[field])
+        return merged
 
     def loop(self) -> None:
         sleep = self.realtime.socketio.sleep
@@ -161,12 +162,13 @@ class Presence:
             sleep(PRESENCE_MIN_GAP_S)
 
 
-def _presence_at(raw: str) -> float:
+def _presence_row(raw: str) -> dict | None:
+    """A presence row as written by ``Presence.write``; None if it is not one (then it is stale)."""
     try:
-        at = json.loads(raw).get("at")
-    except (ValueError, AttributeError):
-        return 0.0
-    return at if isinstance(at, (int, float)) else 0.0
+        row = json.loads(raw)
+    except ValueError:
+        return None
+    return row if isinstance(row, dict) and isinstance(row.get("at"), (int, float)) else None
 
 
 class Realtime:
@@ -215,24 +217,19 @@ class Realtime:
         if self.presence is not None:
             self.presence.changed()
 
+    def local_devices(self) -> dict[str, str]:
+        """device id → role of every device connected to this process."""
+        return {c.device: c.role for c in list(self.clients.values()) if c.device}
+
     def connected_devices(self) -> dict[str, str]:
         """device id → role of every device with a live connection (to any process)."""
-        devices: dict[str, str] = {}
-        if self.presence is not None:
-            for row in self.presence.others():
-                if isinstance(row.get("devices"), dict):
-                    devices.update(row["devices"])
-        devices.update({c.device: c.role for c in list(self.clients.values()) if c.device})
+        devices = self.presence.merged("devices") if self.presence is not None else {}
+        devices.update(self.local_devices())
         return devices
 
     def remote_agents(self) -> dict[str, str]:
         """kiosk id → sid of its print agent connected to another process (scale-out only)."""
-        agents: dict[str, str] = {}
-        if self.presence is not None:
-            for row in sorted(self.presence.others(), key=lambda r: r["at"]):
-                if isinstance(row.get("agents"), dict):
-                    agents.update(row["agents"])
-        return agents
+        return self.presence.merged("agents") if self.presence is not None else {}
 
     # ---- connections --------------------------------------------------------------------
     def _register_handlers(self) -> None:
