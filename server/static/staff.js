@@ -96,10 +96,23 @@
       });
     }
 
+    /* The page's Socket.IO connection with the sign-in's token, reconnecting within 2 s. When the
+       server cuts it (the sign-in was revoked or has expired, or the officer moved to another
+       agency), ask the API at probePath: a 401 signs the page out (onUnauthorized); if the sign-in
+       still holds, connect again, unless isCurrent(socket) says the page has a newer socket. */
+    function socket(probePath, isCurrent) {
+      var s = window.io({ path: "/socket.io", auth: { token: token() }, reconnectionDelayMax: 2000 });
+      s.on("disconnect", function (reason) {
+        if (reason !== "io server disconnect") return;
+        request("GET", probePath).then(function () { if (isCurrent(s)) s.connect(); }).catch(function () {});
+      });
+      return s;
+    }
+
     return {
       $: $, setText: setText, el: el, clear: clear, store: store, errors: errors,
       token: token, user: user, remember: remember, forget: forget, say: say, errorText: errorText, ApiError: ApiError, request: request,
-      api: function (method, path, body) { return request(method, path, body, false); }
+      api: function (method, path, body) { return request(method, path, body, false); }, socket: socket
     };
   };
 })();

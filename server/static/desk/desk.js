@@ -351,7 +351,7 @@
   function connect() {
     if (state.socket) state.socket.disconnect();
     var number = state.number;
-    var socket = window.io({ path: "/socket.io", auth: { token: token() }, reconnectionDelayMax: 2000 });
+    var socket = staff.socket("/desks/" + number, function (s) { return state.socket === s; });
     state.socket = socket;
     setConn(false);
     socket.on("connect", function () {
@@ -360,15 +360,7 @@
       // Catch up on whatever changed while cut off.
       api("GET", "/desks/" + number).then(function (d) { render(d.desk); }).catch(function () {});
     });
-    socket.on("disconnect", function (reason) {
-      setConn(false);
-      // Cut by the server: this sign-in was revoked or expired (the API answers 401 and signs out).
-      if (reason === "io server disconnect") {
-        api("GET", "/desks/" + number).then(function () {
-          if (state.socket === socket) socket.connect();
-        }).catch(function () {});
-      }
-    });
+    socket.on("disconnect", function () { setConn(false); });
     socket.on("connect_error", function () {
       setConn(false);
       if (!socket.active) {

@@ -173,19 +173,11 @@
 
   function connect() {
     if (state.socket || !window.io) { if (!window.io) setConn(false); return; }
-    var socket = window.io({ path: "/socket.io", auth: { token: token() }, reconnectionDelayMax: 2000 });
+    var socket = staff.socket("/supervision/overview", function (s) { return state.socket === s; });
     state.socket = socket;
     setConn(false);
     socket.on("connect", function () { setConn(true); scheduleRefresh(); });
-    socket.on("disconnect", function (reason) {
-      setConn(false);
-      // Cut by the server: this sign-in was revoked or expired (the API answers 401 and signs out).
-      if (reason === "io server disconnect") {
-        api("GET", "/supervision/overview").then(function () {
-          if (state.socket === socket) socket.connect();
-        }).catch(function () {});
-      }
-    });
+    socket.on("disconnect", function () { setConn(false); });
     socket.on("connect_error", function (err) {
       setConn(false);
       if (err && /invalid_token/.test(String(err.message))) signedOut(ERRORS.invalid_token);
