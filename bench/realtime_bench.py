@@ -246,13 +246,18 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def add_load_options(parser: argparse.ArgumentParser, seconds: float) -> None:
+    """The options of the load that ``measure_center`` puts on a center (scale_bench has them too)."""
+    parser.add_argument("--hall-share", type=float, default=0.5, help="share of hall displays (the rest follow tickets)")
+    parser.add_argument("--rate", type=float, default=10.0, help="calls a second, all 50 desks together")
+    parser.add_argument("--seconds", type=float, default=seconds, help="how long the desks call")
+    parser.add_argument("--processes", type=int, default=4, help="client processes")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=1000, help="Socket.IO clients in all (default 1000)")
-    parser.add_argument("--hall-share", type=float, default=0.5, help="share of hall displays (the rest follow tickets)")
-    parser.add_argument("--rate", type=float, default=10.0, help="calls a second, all 50 desks together")
-    parser.add_argument("--seconds", type=float, default=20.0, help="how long the desks call")
-    parser.add_argument("--processes", type=int, default=4, help="client processes")
+    add_load_options(parser, seconds=20.0)
     parser.add_argument("--runs", type=int, default=3, help="runs, each on a fresh server; medians are printed")
     parser.add_argument("--json", action="store_true", help="also print the median figures as one JSON line")
     args = parser.parse_args()
