@@ -41,6 +41,7 @@ import socketio
 from tests.centers import CA, STP, TWO_STP_DESKS_AND_CA, center_toml, desk_display, hall_display, kiosk
 from tests.live_server import ROOT, LiveServer, free_port, prepare_database, write_config
 from tests.printer_standin import PrinterStandIn
+from tests.socket_recorder import Recorder
 
 pytestmark = pytest.mark.slow
 
@@ -157,61 +158,20 @@ def one_snapshot(url: str, token: str) -> dict:
         client.disconnect()
 
 
-class Screen:
+class Screen(Recorder):
     """A python-socketio display that reconnects by itself as the hall page does, and writes down
     every event with the time it arrived (and its connects and disconnects)."""
 
     def __init__(self, url: str, token: str = HALL, name: str = "screen"):
-        self.url, self.token, self.name = url, token, name
-        self.events: list[tuple[str, object, float]] = []
-        self.cond = threading.Condition()
         # The hall page waits 1 s, 2 s, 2 s, ... (socket.io-client caps the delay after its jitter);
         # python-socketio adds the jitter after the cap, so 1.5 s ± 1/3 gives the same 1–2 s.
-        self.sio = socketio.Client(reconnection=True, reconnection_attempts=0, reconnection_delay=1,
-                                   reconnection_delay_max=1.5, randomization_factor=1 / 3)
-        for event in ("snapshot", "call", "queues", "desks", "desk", "device_state", "printer_state", "print_status"):
-            self.sio.on(event, self._recorder(event))
-        self.sio.on("connect", self._recorder("connect"))
-        self.sio.on("disconnect", self._recorder("disconnect"))
-
-    def _recorder(self, name):
-        def record(data=None, *_):
-            with self.cond:
-                self.events.append((name, data, time.monotonic()))
-                self.cond.notify_all()
-        return record
+        super().__init__(url, token, name=name, reconnection=True, reconnection_attempts=0, reconnection_delay=1,
+                         reconnection_delay_max=1.5, randomization_factor=1 / 3)
 
     def connect(self) -> "Screen":
-        self.sio.connect(self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=15)
-        self.wait_for(lambda: self.of("snapshot"), 15, "first snapshot")
+        super().connect(wait_timeout=15)
+        self.wait_for(lambda s: s.of("snapshot"), 15, "first snapshot")
         return self
-
-    def of(self, name: str, since: float = 0.0) -> list:
-        with self.cond:
-            return [data for n, data, at in self.events if n == name and at >= since]
-
-    def times(self, name: str, since: float = 0.0) -> list[float]:
-        with self.cond:
-            return [at for n, _, at in self.events if n == name and at >= since]
-
-    def wait_for(self, predicate, timeout: float, what: str = "condition"):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                result = predicate()
-                if result:
-                    return result
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"{self.name}: timed out waiting for {what}; "
-                                         f"events: {[n for n, _, _ in self.events][-30:]}")
-                self.cond.wait(min(left, 0.2))
-
-    def close(self) -> None:
-        try:
-            self.sio.disconnect()
-        except Exception:
-            pass
 
 
 def eventually(fn, timeout: float = 20.0, interval: float = 0.1, what: str = "condition"):
@@ -449,7 +409,7 @@ def test_drill_kill_9_during_a_burst(tmp_path):
                        {c["ticket"]["code"] for snap in screen.of("snapshot") for c in snap["calls"]}
                 return [code for code in shown if code not in seen]
 
-            screen.wait_for(lambda: not missing(), 10, f"every answered call (missing: {missing()})")
+            screen.wait_for(lambda _: not missing(), 10, f"every answered call (missing: {missing()})")
         # every ticket of kiosk-1 answered 201 is printed, each exactly once
         mine = {t["id"] for t in burst.acked if t["kiosk"] == 1}
         eventually(lambda: mine <= set(printed_ticket_ids(printer)), 60, 0.25, "every acknowledged ticket printed")
@@ -642,7 +602,7 @@ def test_drill_hall_screen_network_cut_for_30_s(tmp_path):
             center.issue(service)
         screen.connect()
         first = center.desk(1)
-        screen.wait_for(lambda: [c for c in screen.of("call") if c["ticket"]["code"] == first["code"]], 10, "a call")
+        screen.wait_for(lambda s: [c for c in s.of("call") if c["ticket"]["code"] == first["code"]], 10, "a call")
         proxy.cut()
         cut = time.monotonic()
         during = []
@@ -651,7 +611,7 @@ def test_drill_hall_screen_network_cut_for_30_s(tmp_path):
             during.append(center.desk(desk)["code"])
         center.issue("CA-CC")
         center.desk(2, "start")
-        lost = screen.wait_for(lambda: screen.times("disconnect", cut), 28 - (time.monotonic() - cut),
+        lost = screen.wait_for(lambda s: s.times("disconnect", cut), 28 - (time.monotonic() - cut),
                                "the screen noticing the cut")[0]
         assert lost - cut <= 25, f"noticed after {lost - cut:.1f}s"
         assert not [c for c in screen.of("call", cut) if c["ticket"]["code"] in during]   # the cable was out
@@ -659,7 +619,7 @@ def test_drill_hall_screen_network_cut_for_30_s(tmp_path):
         truth = center.truth()
         proxy.restore()
         back = time.monotonic()
-        snap = screen.wait_for(lambda: screen.of("snapshot", back), RESYNC_S, "a fresh snapshot within 5 s")
+        snap = screen.wait_for(lambda s: s.of("snapshot", back), RESYNC_S, "a fresh snapshot within 5 s")
         resynced = screen.times("snapshot", back)[0] - back
         view = screen_view(snap[-1])
         assert view == truth
@@ -667,7 +627,7 @@ def test_drill_hall_screen_network_cut_for_30_s(tmp_path):
         print(f"cut noticed after {lost - cut:.1f}s; in sync {resynced:.2f}s after the cable came back")
         # ... and it follows the next call live
         nxt = center.desk(1)
-        screen.wait_for(lambda: [c for c in screen.of("call", back) if c["ticket"]["code"] == nxt["code"]], 10, "a live call")
+        screen.wait_for(lambda s: [c for c in s.of("call", back) if c["ticket"]["code"] == nxt["code"]], 10, "a live call")
     finally:
         screen.close()
         proxy.close()
@@ -737,7 +697,7 @@ def test_drill_disk_full_then_space_returns(tmp_path):
         issued += after
         nxt = center.desk(1)
         assert nxt is not None
-        screen.wait_for(lambda: [c for c in screen.of("call") if c["ticket"]["code"] == nxt["code"]], 10,
+        screen.wait_for(lambda s: [c for c in s.of("call") if c["ticket"]["code"] == nxt["code"]], 10,
                         "calls reach screens again")
         assert center.db("PRAGMA integrity_check") == [("ok",)]
 
@@ -881,11 +841,11 @@ def test_drill_midnight_during_service(tmp_path):
         # local midnight passes (``issued_at`` has whole seconds: our estimate of it is a second wide)
         passed = time.monotonic()
         time.sleep(max(0.0, midnight.timestamp() - offset - time.time()))
-        screen.wait_for(lambda: [q for q in screen.of("queues", passed)
+        screen.wait_for(lambda s: [q for q in s.of("queues", passed)
                                  if all(s["waiting"] == 0 for s in q["services"])], 10, "empty queues pushed")
 
-        def closed_desks():
-            rows = {d["number"]: d for m in screen.of("desks", passed) for d in m["desks"]}
+        def closed_desks(s):
+            rows = {d["number"]: d for m in s.of("desks", passed) for d in m["desks"]}
             return all(n in rows and rows[n]["state"] == "closed" and rows[n]["current"] is None for n in (1, 2))
 
         screen.wait_for(closed_desks, 10, "closed desks pushed")
@@ -906,7 +866,7 @@ def test_drill_midnight_during_service(tmp_path):
         assert center.issue("CA-CC")["code"] == "C001"
         again = center.desk(1)
         assert again["code"] == "A001" and again["id"] == new["id"]
-        screen.wait_for(lambda: [c for c in screen.of("call", passed) if c["ticket"]["id"] == new["id"]], 10,
+        screen.wait_for(lambda s: [c for c in s.of("call", passed) if c["ticket"]["id"] == new["id"]], 10,
                         "the new day's first call on the hall")
         assert center.server.proc.poll() is None
         assert requests.get(center.url + "/api/v1/health", timeout=10).status_code == 200

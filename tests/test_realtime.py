@@ -6,7 +6,6 @@ from __future__ import annotations
 import array
 import io
 import math
-import threading
 import time
 import warnings
 import wave
@@ -19,6 +18,7 @@ import socketio
 
 from tests.centers import CA, STP, TWO_STP_DESKS_AND_CA, center_toml, desk_display, hall_display, kiosk
 from tests.live_server import start_center
+from tests.socket_recorder import Recorder
 
 pytestmark = pytest.mark.slow
 
@@ -49,55 +49,6 @@ def staff(live):
         r = requests.post(live.url + "/api/v1/auth/login", json={"username": name, "password": PASSWORD}, timeout=15)
         tokens[name] = r.json()["access_token"]
     return tokens
-
-
-class Recorder:
-    """A real python-socketio client that writes down every event it gets, in order."""
-
-    EVENTS = ("snapshot", "call", "queues", "ticket", "desk", "desks", "error")
-
-    def __init__(self, url: str, token: str | None = None, reconnect: bool = False):
-        self.url, self.token = url, token
-        self.events: list[tuple[str, dict, float]] = []
-        self.cond = threading.Condition()
-        self.sio = socketio.Client(reconnection=reconnect, reconnection_delay=0.2, reconnection_delay_max=1,
-                                   randomization_factor=0)
-        for name in self.EVENTS:
-            self.sio.on(name, self._recorder(name))
-
-    def _recorder(self, name):
-        def record(data=None):
-            with self.cond:
-                self.events.append((name, data, time.monotonic()))
-                self.cond.notify_all()
-        return record
-
-    def connect(self) -> "Recorder":
-        self.sio.connect(self.url, auth={"token": self.token} if self.token else None, transports=["websocket"],
-                         wait_timeout=10)
-        return self
-
-    def of(self, name: str) -> list[dict]:
-        with self.cond:
-            return [data for n, data, _ in self.events if n == name]
-
-    def wait_for(self, predicate, timeout: float = 10.0):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                result = predicate(self)
-                if result:
-                    return result
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"timed out; got {[n for n, _, _ in self.events]}")
-                self.cond.wait(left)
-
-    def wait_count(self, name: str, n: int, timeout: float = 10.0) -> list[dict]:
-        return self.wait_for(lambda r: len(r.of(name)) >= n and r.of(name), timeout)
-
-    def close(self):
-        self.sio.disconnect()
 
 
 def issue(live, service="STP-LLTP") -> dict:

@@ -23,7 +23,8 @@ import requests
 from tests.centers import STP_LLTP_ONLY, center_toml, desk, hall_display, kiosk
 from tests import live_server
 from tests.live_server import ROOT, LiveServer, free_port, prepare_database, write_config
-from tests.test_realtime import Recorder, secret_of
+from tests.socket_recorder import Recorder
+from tests.test_realtime import secret_of
 
 pytestmark = pytest.mark.slow
 
