@@ -9,12 +9,11 @@ was made from a name (no ``<img src=x>``, no inline ``<script>``) and that the t
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 import requests
 
 from tests.browser import artifact, browser, console_errors, submit_sign_in  # noqa: F401
+from tests.centers import HT, LLTP, agency, center_toml, desk, desk_display, hall_display, kiosk, with_
 from tests.live_server import LiveServer, free_port, write_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,60 +33,13 @@ PASSWORD = "mat-khau-thu-xss"
 KIOSK_TOKEN, HALL_TOKEN, DESK_TOKEN = "kiosk-token-xss-1", "hall-token-xss-1", "desk-token-xss-1"
 
 
-def toml(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)          # a JSON string is a TOML basic string
-
-
-CONFIG = f"""
-[center]
-name = {toml(NAMES["center"])}
-timezone = "Asia/Ho_Chi_Minh"
-notice = {toml(NAMES["notice"])}
-
-[server]
-port = {{PORT}}
-database = "data/xss.db"
-
-[announce]
-repeat = 0
-
-[[agencies]]
-code = "STP"
-name = {toml(NAMES["agency"])}
-  [[agencies.services]]
-  code = "STP-LLTP"
-  name = {toml(NAMES["service"])}
-  prefix = "A"
-  [[agencies.services]]
-  code = "STP-HT"
-  name = "Hộ tịch"
-  prefix = "B"
-
-[[desks]]
-number = 1
-agency = "STP"
-services = ["STP-LLTP", "STP-HT"]
-name = {toml(NAMES["desk"])}
-
-[[kiosks]]
-id = "kiosk-1"
-token = "{KIOSK_TOKEN}"
-name = {toml(NAMES["kiosk"])}
-
-[[displays]]
-id = "hall-1"
-token = "{HALL_TOKEN}"
-kind = "hall"
-name = {toml(NAMES["display"])}
-audio = false
-
-[[displays]]
-id = "desk-1"
-token = "{DESK_TOKEN}"
-kind = "desk"
-desk = 1
-audio = false
-"""
+CONFIG = center_toml(
+    "data/xss.db", name=NAMES["center"], notice=NAMES["notice"], announce={"repeat": 0},
+    agencies=[agency("STP", NAMES["agency"], with_(LLTP, name=NAMES["service"]), HT)],
+    desks=[desk(1, "STP", "STP-LLTP", "STP-HT", name=NAMES["desk"])],
+    kiosks=[kiosk("kiosk-1", KIOSK_TOKEN, name=NAMES["kiosk"])],
+    displays=[hall_display("hall-1", HALL_TOKEN, name=NAMES["display"], audio=False),
+              desk_display("desk-1", DESK_TOKEN, 1)])
 
 
 @pytest.fixture(scope="module")
