@@ -26,6 +26,7 @@ from server.web.app import create_app
 from tests.conftest import make_config
 from tests.centers import CA, STP_LLTP_ONLY, center_toml, desk, desk_display, hall_display, kiosk
 from tests.live_server import start_center
+from tests.socket_recorder import Recorder
 
 PASSWORDS = {"stp1": "mat-khau-stp-1", "ca1": "mat-khau-ca-1", "gs": "mat-khau-gs-1", "root": "mat-khau-root-1"}
 KIOSKS = [{"id": "kiosk-1", "token": "kiosk-token-1"}, {"id": "kiosk-2", "token": "kiosk-token-2"}]
@@ -448,30 +449,13 @@ def test_no_response_of_a_whole_flow_sets_a_cookie(live):
     assert len(done["session"].cookies) == 0
 
 
-class Client:
-    """A python-socketio client that writes down what it gets."""
+class Client(Recorder):
+    """A recorder connected at once with whatever auth, headers or query string the test gives
+    (the server must take a token from the connect auth only)."""
 
     def __init__(self, live, *, auth=None, headers=None, query=""):
-        import socketio
-
-        self.events: list[tuple[str, object]] = []
-        self.sio = socketio.Client(reconnection=False)
-        for name in ("snapshot", "call", "queues", "ticket", "desk", "desks", "error", "print_job", "printer_state"):
-            self.sio.on(name, lambda data=None, name=name: self.events.append((name, data)))
-        self.sio.connect(live.url + query, auth=auth, headers=headers or {}, transports=["websocket"], wait_timeout=10)
-
-    def of(self, name):
-        return [d for n, d in self.events if n == name]
-
-    def wait(self, name, n=1, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while len(self.of(name)) < n:
-            assert time.monotonic() < deadline, f"no {name}: {[e for e, _ in self.events]}"
-            time.sleep(0.02)
-        return self.of(name)
-
-    def close(self):
-        self.sio.disconnect()
+        super().__init__(live.url + query)
+        self.sio.connect(self.url, auth=auth, headers=headers or {}, transports=["websocket"], wait_timeout=10)
 
 
 def test_socketio_takes_the_token_only_from_the_connect_payload(live):
@@ -481,12 +465,12 @@ def test_socketio_takes_the_token_only_from_the_connect_payload(live):
     by_auth = Client(live, auth={"token": LIVE_HALL})
     try:
         for c in (by_query, by_header, by_auth):
-            c.wait("snapshot")
+            c.wait_count("snapshot", 1)
         by_header.sio.emit("watch_desk", {"desk": 1})               # a visitor for the server: refused
-        assert by_header.wait("error")[0]["code"] == "forbidden"
+        assert by_header.wait_count("error", 1)[0]["code"] == "forbidden"
         ticket = live_issue(live)
         call_until(live, officer, 1, ticket)
-        assert ticket["code"] in [c["ticket"]["code"] for c in by_auth.wait("call")]
+        assert ticket["code"] in [c["ticket"]["code"] for c in by_auth.wait_count("call", 1)]
         time.sleep(0.5)
         for c in (by_query, by_header):                              # no room, no calls, no queues
             assert c.of("call") == [] and c.of("queues") == [], c.events
@@ -503,7 +487,7 @@ def test_a_browser_page_of_another_site_cannot_open_a_socket(live):
 
     own = Client(live, auth={"token": LIVE_HALL})
     try:
-        own.wait("snapshot")
+        own.wait_count("snapshot", 1)
     finally:
         own.close()
     ws_url = live.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
@@ -537,11 +521,11 @@ def test_screens_and_visitors_cannot_send_staff_or_agent_events(live):
             c.sio.emit("agent_hello", {"version": "x", "printer": "preview:/tmp", "width": 576})
             c.sio.emit("print_ack", {"job_id": 1, "ok": True})
             c.sio.emit("printer_state", {"state": "paper_out"})
-            errors = c.wait("error", 4)
+            errors = c.wait_count("error", 4)
             assert [e["code"] for e in errors] == ["forbidden"] * 4, errors
         kiosk_screen.sio.emit("print_ack", {"job_id": 1, "ok": True})     # a kiosk screen is no print agent
         kiosk_screen.sio.emit("printer_state", {"state": "paper_out"})
-        assert [e["code"] for e in kiosk_screen.wait("error", 2)] == ["forbidden"] * 2
+        assert [e["code"] for e in kiosk_screen.wait_count("error", 2)] == ["forbidden"] * 2
         overview = requests.get(live.url + "/api/v1/supervision/overview",
                                 headers=bearer(live_login(live, "quantri")), timeout=15).json()
         assert overview["devices"]["kiosks"][0]["printer"] is None       # nobody changed the printer's state
@@ -603,8 +587,8 @@ def test_an_open_staff_socket_is_cut_when_its_access_ends(live):
     console = Client(live, auth={"token": officer})
     bystander = Client(live, auth={"token": live_login(live, "stp")})
     try:
-        console.wait("snapshot")
-        bystander.wait("snapshot")
+        console.wait_count("snapshot", 1)
+        bystander.wait_count("snapshot", 1)
         assert console.sio.connected
         assert requests.post(live.url + "/api/v1/admin/users/disable", json={"username": "ca"},
                              headers=bearer(admin), timeout=15).status_code == 200
@@ -633,14 +617,14 @@ def test_an_officer_moved_to_another_agency_leaves_the_old_agencys_rooms(live):
         assert r.status_code == 200, r.text
 
     try:
-        console.wait("snapshot")
+        console.wait_count("snapshot", 1)
         move("CA")
         deadline = time.monotonic() + STAFF_RECHECK_S + 10
         while console.sio.connected:
             assert time.monotonic() < deadline, "the socket kept the old agency's rooms"
             time.sleep(0.05)
         again = Client(live, auth={"token": officer})      # the token still holds: it connects again
-        again.wait("snapshot")
+        again.wait_count("snapshot", 1)
         again.close()
     finally:
         move("STP")
@@ -653,8 +637,8 @@ def test_no_password_token_or_ticket_secret_reaches_the_log(live):
     agentless_kiosk = Client(live, auth={"token": LIVE_KIOSK})
     try:
         follower.sio.emit("follow", {"ticket": done["ticket"]["id"], "t": done["secret"]})
-        follower.wait("ticket")
-        agentless_kiosk.wait("snapshot")
+        follower.wait_count("ticket", 1)
+        agentless_kiosk.wait_count("snapshot", 1)
     finally:
         follower.close()
         agentless_kiosk.close()
