@@ -73,23 +73,17 @@ def client_address() -> str:
     proxy itself appended (the ones before it are whatever the client claimed)."""
     peer = request.remote_addr or ""
     forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and _is_loopback(peer):
+    peer_ip = _ip(peer)
+    if forwarded and peer_ip is not None and peer_ip.is_loopback:
         last = forwarded.split(",")[-1].strip()
-        if _is_ip(last):
+        if _ip(last) is not None:
             return last
     return peer
 
 
-def _is_loopback(address: str) -> bool:
+def _ip(address: str):
+    """The address as an ``ipaddress`` object, or None when it is not an IP address."""
     try:
-        return ipaddress.ip_address(address).is_loopback
+        return ipaddress.ip_address(address)
     except ValueError:
-        return False
-
-
-def _is_ip(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address)
-        return True
-    except ValueError:
-        return False
+        return None
