@@ -291,11 +291,7 @@ def measure_center(args, clients: int, servers: int = 1, message_queue: str = ""
     through process N mod k), and return what was sent, received and measured."""
     import requests
 
-    from server.auth.users import create_user
-    from server.config import load_config
-    from server.storage import Storage
-    from server.storage.sync import sync_config
-    from tests.live_server import LiveServer, free_port
+    from tests.live_server import LiveServer, free_port, prepare_database
 
     desks = AGENCIES * DESKS_PER_AGENCY
     per_desk = max(1, int(args.rate * args.seconds) // desks)
@@ -306,11 +302,7 @@ def measure_center(args, clients: int, servers: int = 1, message_queue: str = ""
                             f'database = "data/realtime-bench.db"\nmessage_queue = "{message_queue}"\n')
     config_path = tmp / "config.toml"
     config_path.write_text(text, encoding="utf-8")
-    config = load_config(config_path)
-    storage = Storage(config.server.database)
-    sync_config(storage, config)
-    create_user(storage, "bench", PASSWORD, "admin")
-    storage.close()
+    prepare_database(config_path, {"bench": (PASSWORD, "admin")})
 
     procs, live = [], []
     try:

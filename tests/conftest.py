@@ -80,8 +80,9 @@ def make_config(tmp_path: Path, **overrides):
     return parse_config(data, tmp_path)
 
 
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
+def bearer(token: str | None) -> dict:
+    """The Authorization header of ``token``; none at all for None (an anonymous caller)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def add_staff(storage) -> None:

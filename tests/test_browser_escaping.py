@@ -14,7 +14,7 @@ import requests
 
 from tests.browser import artifact, browser, console_errors, submit_sign_in  # noqa: F401
 from tests.centers import HT, LLTP, agency, center_toml, desk, desk_display, hall_display, kiosk, with_
-from tests.live_server import LiveServer, free_port, write_config
+from tests.live_server import LiveServer, free_port, prepare_database, write_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -44,21 +44,13 @@ CONFIG = center_toml(
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from server.auth.users import create_user
     from server.config import load_config
-    from server.storage import Storage
-    from server.storage.sync import sync_config
 
     tmp = tmp_path_factory.mktemp("xss")
     port = free_port()
     path = write_config(tmp, CONFIG, port)
-    config = load_config(path)
-    assert config.agencies[0].name == NAMES["agency"]                 # the config keeps the names as typed
-    storage = Storage(config.server.database)
-    sync_config(storage, config)
-    create_user(storage, "canbo", PASSWORD, "officer", "STP")
-    create_user(storage, "giamsat", PASSWORD, "supervisor")
-    storage.close()
+    assert load_config(path).agencies[0].name == NAMES["agency"]      # the config keeps the names as typed
+    prepare_database(path, {"canbo": (PASSWORD, "officer", "STP"), "giamsat": (PASSWORD, "supervisor")})
     server = LiveServer(path, port).start()
     officer = requests.post(server.url + "/api/v1/auth/login", json={"username": "canbo", "password": PASSWORD},
                             timeout=15).json()["access_token"]

@@ -23,7 +23,7 @@ from server.rules import Actor, QueueService, RateLimited, RuleContext
 from server.storage import Storage
 from server.storage.sync import sync_config
 from server.web.app import create_app
-from tests.conftest import make_config
+from tests.conftest import bearer, make_config
 from tests.centers import CA, STP_LLTP_ONLY, center_toml, desk, desk_display, hall_display, kiosk
 from tests.live_server import start_center
 from tests.socket_recorder import Recorder
@@ -34,10 +34,6 @@ DISPLAYS = [{"id": "hall-1", "token": "hall-token-1", "kind": "hall"},
             {"id": "desk-1", "token": "desk-token-1", "kind": "desk", "desk": 1},
             {"id": "desk-3", "token": "desk-token-3", "kind": "desk", "desk": 3}]
 DEVICE_TOKENS = {"kiosk": "kiosk-token-1", "display": "hall-token-1"}
-
-
-def bearer(token: str | None) -> dict:
-    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def error_of(response, status: int, code: str | None = None) -> dict:
