@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
-PY="${PYTHON:-python3}"
+PY=.venv/bin/python
 
 "$PY" -m server.cli check-config config.toml
 # demo accounts (created once; the passwords are for the demo only)

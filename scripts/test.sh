@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install everything the tests need on a fresh Debian machine, then run every test.
+# Install everything the tests need on a fresh Debian machine (Debian packages, then .venv), then
+# run every test with the linters first. Extra arguments go to pytest (e.g. -k rating, tests/unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh --test
-PY="${PYTHON:-python3}"
+PY=.venv/bin/python
 echo "==> pytest"
 exec "$PY" -m pytest -q "$@"
