@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pydantic
 import pytest
 
 from server.config import (
     Config, ConfigError, Display, OpeningHours, load_config, parse_config,
 )
+from server.rules.hours import is_open
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -274,8 +275,10 @@ def test_lookups_and_order():
 
 def test_config_is_immutable_and_hashable():
     config = parse_config(with_("opening_hours", {"mon": ["07:30-11:30"]}), Path("/x"))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         config.center = None
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
+        config.desk(1).name = "Quầy khác"
     with pytest.raises(TypeError):
         config.services["X"] = None
     with pytest.raises(TypeError):
@@ -596,16 +599,18 @@ closed_dates = ["2027-01-01", 2027-02-05]
 
 
 def test_is_open():
+    """The config holds the hours; the rule that reads them is server.rules.hours (the only one)."""
     oh = parse_config(hours(mon=["07:30-11:30", "13:30-17:00"], closed_dates=["2027-01-04"]),
                       Path("/x")).opening_hours
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     monday = datetime(2026, 12, 28, tzinfo=tz)
-    assert oh.is_open(monday.replace(hour=7, minute=30))
-    assert not oh.is_open(monday.replace(hour=7, minute=29))
-    assert not oh.is_open(monday.replace(hour=11, minute=30))      # the end is excluded
-    assert oh.is_open(monday.replace(hour=16, minute=59))
-    assert not oh.is_open(monday.replace(day=29, hour=9))          # Tuesday: not listed
-    assert not oh.is_open(datetime(2027, 1, 4, 9, 0, tzinfo=tz))   # a Monday, but a holiday
+    assert is_open(oh, monday.replace(hour=7, minute=30))
+    assert not is_open(oh, monday.replace(hour=7, minute=29))
+    assert not is_open(oh, monday.replace(hour=11, minute=30))      # the end is excluded
+    assert is_open(oh, monday.replace(hour=16, minute=59))
+    assert not is_open(oh, monday.replace(day=29, hour=9))          # Tuesday: not listed
+    assert not is_open(oh, datetime(2027, 1, 4, 9, 0, tzinfo=tz))   # a Monday, but a holiday
+    assert is_open(None, monday) and not hasattr(oh, "is_open")
 
 
 def test_adjacent_intervals_allowed():
