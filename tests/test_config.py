@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pydantic
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from server.config import (
     Config, ConfigError, Display, OpeningHours, load_config, parse_config,
@@ -705,3 +708,162 @@ def test_utf8_bom_tolerated(tmp_path):
     path = tmp_path / "config.toml"
     path.write_bytes(b"\xef\xbb\xbf" + (ROOT / "config.toml").read_bytes())
     assert load_config(path).center.timezone == "Asia/Ho_Chi_Minh"
+
+
+# ----------------------------------------------------------------------------------------------
+# edges (issue 9): desk numbers, name lengths, control characters, deep nesting
+# ----------------------------------------------------------------------------------------------
+
+def test_desk_number_bounded():
+    """9999999999999 used to pass, yet every route to such a desk answered 404."""
+    data = with_("desks[1].number", 9999999999999)
+    assert only_problem(data) == "desks[1].number: must be at most 9999, got 9999999999999"
+    assert only_problem(with_("desks[1].number", 10000)) == "desks[1].number: must be at most 9999, got 10000"
+    data = with_("displays[1].desk", 9999, with_("desks[1].number", 9999))
+    assert parse_config(data, Path("/x")).desk(9999).agency == "CA"
+
+
+NAMES = ["center.name", "agencies[0].name", "agencies[0].services[0].name", "desks[0].name",
+         "kiosks[0].name", "displays[0].name"]
+
+
+@pytest.mark.parametrize("place", NAMES)
+def test_name_length_capped(place):
+    parse_config(with_(place, "Đ" * 200), Path("/x"))
+    assert only_problem(with_(place, "Đ" * 201)) == f"{place}: must be at most 200 characters long, got 201"
+    # the one-word 384-character name that froze ticket.png for seconds
+    assert only_problem(with_(place, "x" * 384)) == f"{place}: must be at most 200 characters long, got 384"
+
+
+def test_notice_length_capped():
+    assert parse_config(with_("center.notice", "ư" * 500), Path("/x")).center.notice == "ư" * 500
+    assert only_problem(with_("center.notice", "ư" * 501)) == (
+        "center.notice: must be at most 500 characters long, got 501")
+
+
+TEXTS = [*NAMES, "center.notice", "center.public_url", "server.host", "server.database", "server.message_queue",
+         "announce.template", "announce.voice", "agencies[0].code", "agencies[0].services[0].code",
+         "agencies[0].services[0].prefix", "desks[0].agency", "desks[0].services[0]", "kiosks[0].id",
+         "kiosks[0].token", "displays[0].id", "displays[0].token", "displays[0].kind"]
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\n", "\t", "\x7f", "\x85"],
+                         ids=["NUL", "BEL", "ESC", "LF", "TAB", "DEL", "NEL"])
+@pytest.mark.parametrize("place", TEXTS)
+def test_control_characters_refused(place, char):
+    """A NUL or BEL in a name broke the Excel report (issue 9.3); no text of the config has a use for one."""
+    problems = problems_of(with_(place, f"Ab{char}{{code}}redis://"))
+    assert f"{place}: must not contain control characters; found U+{ord(char):04X} at character 3" in problems
+    assert all(p.startswith(place) for p in problems), problems
+
+
+def test_control_characters_at_the_ends_are_stripped_like_spaces():
+    assert parse_config(with_("desks[0].name", "\n Quầy 1\t"), Path("/x")).desk(1).name == "Quầy 1"
+
+
+def nested(depth: int):
+    value: object = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("place", ["colour", "center", "agencies", "desks[0].services", "displays[0].desk",
+                                   "agencies[0].services[0].name", "opening_hours.mon"])
+def test_deeply_nested_arrays_are_one_problem(place):
+    """5,000 arrays inside each other gave a RecursionError traceback (issue 9.10)."""
+    problems = problems_of(with_(place, nested(5000)))
+    assert len(problems) == 1 and problems[0].startswith(place.split("[")[0]), problems
+
+
+def test_deeply_nested_toml_is_one_problem(tmp_path):
+    for inner in ("[" * 5000 + "1" + "]" * 5000, "{a = " * 5000 + "1" + "}" * 5000):
+        path = write(tmp_path, '[center]\nname = "x"\ntimezone = "UTC"\nx = ' + inner + "\n")
+        with pytest.raises(ConfigError) as info:
+            load_config(path)
+        assert info.value.problems == ["file: arrays or tables nested too deeply (a config needs a few levels)"]
+
+
+def test_a_structure_that_contains_itself_is_one_problem():
+    data = minimal()
+    data["center"]["self"] = data
+    data["desks"][0]["services"] = [data]
+    assert problems_of(data) == ["center.self: unknown key", "desks[0].services[0]: expected a string, got a table"]
+
+
+# ----------------------------------------------------------------------------------------------
+# keys other parts read: queue.called_alert_min, queue.elderly_age, displays.english
+# ----------------------------------------------------------------------------------------------
+
+def test_new_keys_defaults():
+    config = parse_config(minimal(), Path("/x"))
+    assert config.queue.called_alert_min == 10 and config.queue.elderly_age == 60
+    assert all(d.english is True for d in config.displays)
+
+
+def test_new_keys_set():
+    data = with_("queue", {"called_alert_min": 3, "elderly_age": 75})
+    data["displays"][1]["english"] = False
+    config = parse_config(data, Path("/x"))
+    assert (config.queue.called_alert_min, config.queue.elderly_age) == (3, 75)
+    assert [d.english for d in config.displays] == [True, False]
+
+
+@pytest.mark.parametrize("place,value,expected", [
+    ("queue.called_alert_min", 0, "must be at least 1, got 0"),
+    ("queue.called_alert_min", 2.5, "expected an integer, got a float (2.5)"),
+    ("queue.elderly_age", 49, "must be between 50 and 100, got 49"),
+    ("queue.elderly_age", 101, "must be between 50 and 100, got 101"),
+    ("queue.elderly_age", "60", 'expected an integer, got a string ("60")'),
+    ("displays[0].english", "yes", 'expected true or false, got a string ("yes")'),
+    ("displays[0].english", 1, "expected true or false, got an integer (1)"),
+])
+def test_new_keys_rules(place, value, expected):
+    assert only_problem(with_(place, value)) == f"{place}: {expected}"
+
+
+@pytest.mark.parametrize("place,value", [("queue.called_alert_min", 1), ("queue.elderly_age", 50),
+                                         ("queue.elderly_age", 100)])
+def test_new_keys_boundaries_accepted(place, value):
+    parse_config(with_(place, value), Path("/x"))
+
+
+# ----------------------------------------------------------------------------------------------
+# whatever the document holds: a Config or a ConfigError in our words, never anything else
+# ----------------------------------------------------------------------------------------------
+
+def _places(value, at=""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places(item, f"{at}.{key}" if at else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _places(item, f"{at}[{i}]")
+    yield at
+
+
+PLACES = [p for p in _places(MINIMAL) if p] + ["colour", "queue.elderly_age", "opening_hours.mon[0]",
+                                               "opening_hours.closed_dates", "displays[1].english"]
+TOML_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | st.dates()
+    | st.datetimes() | st.times() | st.sampled_from(["STP", "CA-CC", "kiosk-1", "A", "hall", "desk", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["code", "name", "x"]), inner,
+                                                               max_size=3),
+    max_leaves=6)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(changes=st.lists(st.tuples(st.sampled_from(PLACES), TOML_VALUES | st.just(DELETE)), min_size=1, max_size=4))
+def test_any_document_gives_a_config_or_our_problems(changes):
+    data = minimal()
+    for place, value in changes:
+        try:
+            with_(place, value, data)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass                                # the path no longer exists after an earlier change
+    try:
+        parse_config(data, Path("/x"))
+    except ConfigError as err:
+        assert err.problems
+        for line in err.problems:
+            assert ": " in line and "Input should" not in line and "validation error" not in line, line

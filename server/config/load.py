@@ -1,4 +1,8 @@
-"""Reading config.toml: the file, its TOML, its depth, then the models and the rules across tables."""
+"""Reading config.toml: the file, its TOML, the models, then the rules across tables.
+
+Nothing here recurses into the document (pydantic does not descend into a value of the wrong
+type, nor into an unknown key), so arrays nested 5,000 deep are one problem, not a RecursionError.
+"""
 from __future__ import annotations
 
 import os
@@ -9,12 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .across import good_part, problems_across
-from .messages import place, problem
+from .across import problems_across
+from .messages import problem
 from .models import Config
-
-MAX_DEPTH = 16              # arrays and tables inside each other; a real config needs 4
-
 
 class ConfigError(Exception):
     """Everything wrong with a config; ``problems`` are ``"<place>: <message>"`` lines."""
@@ -42,33 +43,15 @@ def parse_config(data: Any, base_dir: str | os.PathLike, source: str = "config.t
 
 
 def _validate(data: Any, path: Path, source: str) -> Config:
-    if too_deep := _too_deep(data):
-        raise ConfigError(source, [too_deep])
     try:
         config, errors = Config.model_validate(data, context={"path": path}), []
     except ValidationError as e:
         errors = e.errors(include_url=False)
     problems = [problem(error) for error in errors]
-    doc = good_part(data, [error["loc"] for error in errors])
-    problems += problems_across(doc) if doc is not None else []
+    problems += problems_across(data, [error["loc"] for error in errors])
     if problems:
         raise ConfigError(source, problems)
     return config
-
-
-def _too_deep(data: Any) -> str | None:
-    """Arrays or tables nested beyond MAX_DEPTH (or a Python structure that contains itself),
-    found without recursion: named by their top-level key, before anything recurses into them."""
-    stack = [(data, ())]
-    while stack:
-        value, loc = stack.pop()
-        if len(loc) > MAX_DEPTH:
-            return f"{place(loc[:1])}: arrays or tables nested more than {MAX_DEPTH} levels deep"
-        if isinstance(value, dict):
-            stack += [(v, (*loc, k)) for k, v in value.items()]
-        elif isinstance(value, list):
-            stack += [(v, (*loc, i)) for i, v in enumerate(value)]
-    return None
 
 
 def _read_toml(path: Path) -> dict:
@@ -93,7 +76,7 @@ def _read_toml(path: Path) -> dict:
     except tomllib.TOMLDecodeError as e:
         raise fail(*_toml_error_place(str(e))) from None
     except RecursionError:                      # tomllib recurses once per nested array or table
-        raise fail("file", f"arrays or tables nested more than {MAX_DEPTH} levels deep") from None
+        raise fail("file", "arrays or tables nested too deeply (a config needs a few levels)") from None
 
 
 def _toml_error_place(message: str) -> tuple[str, str]:
