@@ -35,7 +35,8 @@ class Row:
         items = self.get(key)
         if not isinstance(items, list):
             return None
-        return [Row(item, (*self.loc, key, i), self.failed) for i, item in enumerate(items) if isinstance(item, dict)]
+        return [Row(item, (*self.loc, key, i), self.failed)
+                for i, item in enumerate(items) if isinstance(item, dict)]
 
 
 def problems_across(data: Any, failed_locs: Iterable[tuple]) -> list[str]:
@@ -55,7 +56,8 @@ def problems_across(data: Any, failed_locs: Iterable[tuple]) -> list[str]:
     if desks is not None and doc.ok("agencies"):        # else every desk would look wrong
         problems += _desks(desks, agencies) + _served(services, desks)
     problems += _unique(devices, "id", "device id")
-    problems += _unique(devices, "token", "", lambda first: f"same token as {first}; every device needs its own token")
+    problems += _unique(devices, "token", "token",      # never shown: a token is a secret
+                        lambda first: f"same token as {first}; every device needs its own token")
     return problems + _display_desks(displays, desks)
 
 
@@ -128,5 +130,6 @@ def _display_desks(displays: list[Row], desks: list[Row] | None) -> list[str]:
         elif kind == "desk" and numbers is not None and desk not in numbers:
             problems.append(f"{at}: no desk number {desk}")
         elif kind == "hall" and desk not in (None, 0):  # 0 = none, as in the contract's example
-            problems.append(f'{at}: only a display of kind = "desk" shows one desk; remove it or set kind = "desk"')
+            problems.append(f'{at}: only a display of kind = "desk" shows one desk; '
+                            'remove it or set kind = "desk"')
     return problems

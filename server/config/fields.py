@@ -61,10 +61,6 @@ def _between(lo: int, hi: int | None = None) -> AfterValidator:
     return _rule(lambda v: lo <= v <= hi, lambda v: f"must be between {lo} and {hi}, got {v}")
 
 
-def _shown(number: float) -> str:
-    return str(int(number)) if number.is_integer() else str(number)
-
-
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
 _PREFIX = re.compile(r"[A-Z]{1,3}|[1-9]")
 
@@ -87,8 +83,8 @@ DeskNumber = Annotated[int, _between(1), _rule(lambda v: v <= DESK_MAX, lambda v
     f"must be at most {DESK_MAX}, got {v}"))]
 Repeat = Annotated[int, _between(0, 5)]
 ElderlyAge = Annotated[int, _between(50, 100)]
-Minutes = Annotated[float, _rule(math.isfinite, lambda v: f"must be a finite number, got {v}"),
-                    _rule(lambda v: v > 0, lambda v: f"must be greater than 0, got {_shown(v)}")]
+PositiveNumber = Annotated[float, _rule(math.isfinite, lambda v: f"must be a finite number, got {v}"),
+                           _rule(lambda v: v > 0, lambda v: f"must be greater than 0, got {v:g}")]
 
 
 def _zone(text: str) -> bool:

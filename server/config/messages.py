@@ -26,13 +26,17 @@ def q(text: str) -> str:
 
 
 def describe(value: Any) -> str:
-    for kind, text in ((bool, lambda v: f"a boolean ({str(v).lower()})"),
-                       (int, lambda v: f"an integer ({v})"), (float, lambda v: f"a float ({v})"),
-                       (str, lambda v: f"a string ({q(v)})"), (dict, lambda v: "a table"),
-                       (list, lambda v: "an array"), (datetime, lambda v: f"a date-time ({v.isoformat()})"),
-                       (date, lambda v: f"a date ({v.isoformat()})"), (time, lambda v: f"a time ({v.isoformat()})")):
+    """What a TOML value is, as messages say it: ``a string ("5000")``, ``an array``."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"a string ({q(value)})"
+    if isinstance(value, (dict, list)):
+        return "a table" if isinstance(value, dict) else "an array"
+    for kind, name in ((int, "an integer"), (float, "a float"), (datetime, "a date-time"), (date, "a date"),
+                       (time, "a time")):
         if isinstance(value, kind):
-            return text(value)
+            return f"{name} ({value.isoformat() if hasattr(value, 'isoformat') else value})"
     return type(value).__name__
 
 

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, ValidationInfo, model_validator
 
 from .fields import (
-    DEFAULT_TEMPLATE, Code, Count, Date, Day, DeskNumber, ElderlyAge, Kind, MessageQueue, Minutes, Name,
-    Notice, Port, Positive, Prefix, PublicUrl, Repeat, Template, Text, TimeZone, Token, array, invalid, text_rule,
+    DEFAULT_TEMPLATE, Code, Count, Date, Day, DeskNumber, ElderlyAge, Kind, MessageQueue, Name, Notice, Port,
+    Positive, PositiveNumber, Prefix, PublicUrl, Repeat, Template, Text, TimeZone, Token, array, invalid,
+    text_rule,
 )
 from .messages import describe
 
@@ -125,8 +126,8 @@ class AnnounceSettings(_Table):
 
 class QueueSettings(_Table):
     priority_max_in_row: Positive = 3
-    default_service_min: Minutes = 20.0     # service time assumed before there is history
-    token_ttl_hours: Minutes = 12.0
+    default_service_min: PositiveNumber = 20.0     # service time assumed before there is history
+    token_ttl_hours: PositiveNumber = 12.0
     called_alert_min: Positive = 10         # a called ticket neither started nor finished: alert
     elderly_age: ElderlyAge = 60            # an ID card this old (that day) gives priority "elderly"
 
@@ -166,7 +167,8 @@ class Config(_Table):
     queue: QueueSettings = QueueSettings()
     printing: PrintingSettings = PrintingSettings()
     limits: LimitSettings = LimitSettings()
-    agencies: Annotated[tuple[Agency, ...], array("tables ([[agencies]])", "at least one [[agencies]] table is required")]
+    agencies: Annotated[tuple[Agency, ...], array("tables ([[agencies]])",
+                                                  "at least one [[agencies]] table is required")]
     desks: Annotated[tuple[Desk, ...], array("tables ([[desks]])", "at least one [[desks]] table is required")]
     kiosks: Annotated[tuple[Kiosk, ...], array("tables ([[kiosks]])")] = ()
     displays: Annotated[tuple[Display, ...], array("tables ([[displays]])")] = ()
