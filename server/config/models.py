@@ -7,7 +7,7 @@ default that depends on another key (a desk's name, the public URL) is filled in
 from __future__ import annotations
 
 import os
-from datetime import date, time
+from datetime import time
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -125,10 +125,10 @@ class AnnounceSettings(_Table):
 
 
 class QueueSettings(_Table):
-    priority_max_in_row: Positive = 3
-    default_service_min: PositiveNumber = 20.0     # service time assumed before there is history
-    token_ttl_hours: PositiveNumber = 12.0
-    called_alert_min: Positive = 10         # a called ticket neither started nor finished: alert
+    priority_max_in_row: Positive = 3       # priority calls in a row while normal tickets wait
+    default_service_min: PositiveNumber = 20.0  # service time assumed before there is history
+    token_ttl_hours: PositiveNumber = 12.0  # lifetime of a staff sign-in
+    called_alert_min: Positive = 10         # a ticket called this long ago, not yet served or done: alert
     elderly_age: ElderlyAge = 60            # an ID card this old (that day) gives priority "elderly"
 
 
