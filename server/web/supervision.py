@@ -13,16 +13,14 @@ Routes (``/api/v1``, every one declared with ``@endpoint`` so that it is in the 
     POST /tickets/{id}/move {"service"}     supervisor, admin: wait for another service instead
     GET  /admin/users · POST /admin/users · POST /admin/users/disable|enable|password|agency {"username", ...}   admin
 
-and the page ``/supervisor``. Besides routes, ``register`` adds: the opening-hours check for
-kiosks (``POST /tickets`` from a kiosk token outside the opening hours: 409 ``center_closed``
-naming the next opening), the end-of-day close (once at start, then a background task at
-every local midnight), and pushes for the events the realtime module does not know.
+and the page ``/supervisor``. Besides routes, ``register`` adds the end-of-day close (once at
+start, then a background task at every local midnight). The opening hours are a rule of issuing
+(``server.rules.hours``); every push of a supervisor's action goes through the realtime worker.
 """
 from __future__ import annotations
 
 import hmac
 import logging
-from datetime import datetime
 from typing import Literal, Optional
 
 from flask import Blueprint, Response, jsonify, request
@@ -34,8 +32,8 @@ from ..reports import PeriodError, export_csv, export_rows, export_xlsx, parse_p
 from ..reports.live import overview
 from ..rules import NotFound, Outcome
 from ..rules import events as ev
-from ..rules.hours import is_open, next_opening
-from .auth import current_actor, hub
+from ..rules import hours as hours_rule
+from .auth import hub
 from .endpoint import endpoint
 from .errors import ApiError
 from .pages import TEMPLATES, render_page
@@ -497,39 +495,8 @@ def supervisor_page():
     return render_page("supervisor.html")
 
 
-# ---- opening hours ----------------------------------------------------------------------------
-WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
-
-
-def opening_text(moment: datetime) -> str:
-    """``07:30 Thứ Hai, 24/11/2026``."""
-    return f"{moment:%H:%M} {WEEKDAYS_VI[moment.weekday()]}, {moment:%d/%m/%Y}"
-
-
-def refuse_kiosk_when_closed():
-    """Before ``POST /api/v1/tickets``: a kiosk outside the opening hours gets 409 ``center_closed``."""
-    if request.method != "POST" or request.path != "/api/v1/tickets":
-        return None
-    h = hub()
-    hours = h.config.opening_hours
-    if hours is None:
-        return None
-    try:
-        actor = current_actor()
-    except ApiError:
-        return None                       # the endpoint itself answers 401
-    if actor is None or actor.role != "kiosk":
-        return None                       # staff may still issue (a visitor let in late)
-    now = h.clock.local()
-    if is_open(hours, now):
-        return None
-    opening = next_opening(hours, now)
-    if opening is None:
-        raise ApiError(409, "center_closed", "Trung tâm đang ngoài giờ làm việc (the center is closed).")
-    raise ApiError(409, "center_closed",
-                   f"Trung tâm đang ngoài giờ làm việc. Mời quay lại lúc {opening_text(opening)} "
-                   f"(the center is closed; it opens at {opening.isoformat(timespec='minutes')}).",
-                   [{"field": "next_opening", "message": opening.isoformat(timespec="minutes")}])
+# ---- opening hours: a rule of issuing (server.rules.hours.check_issuing) ------------------------
+opening_text = hours_rule.opening_text
 
 
 # ---- end of day -------------------------------------------------------------------------------
@@ -563,33 +530,10 @@ def end_of_day_loop(h, sleep, *, max_sleep_s: float = 60.0, rounds: int | None =
             rounds -= 1
 
 
-# ---- pushes the realtime module does not make -------------------------------------------------
-EXTRA_PUSH = {ev.CANCELLED, ev.REACTIVATED, ev.CLOSED_END_OF_DAY}
-
-
-def push_supervision_events(h, outcome: Outcome) -> None:
-    """After a cancel, a reactivation or the end-of-day close: fresh ``queues`` for screens, and the
-    desk a cancelled ticket left to staff and that desk's screens."""
-    events = [e for e in outcome.events if e.type in EXTRA_PUSH]
-    if not events or h.realtime is None:
-        return
-    sio = h.realtime.socketio
-    sio.emit("queues", {"services": h.service.queues()}, to="queues")
-    for number in sorted({e.desk for e in events if e.type == ev.CANCELLED and e.desk is not None}):
-        from .views import compact_desk
-
-        desk = h.service.desk(number)
-        sio.emit("desk", {"desk": desk}, to="staff")
-        sio.emit("desk", {"desk": desk}, to=f"desk:{number}")
-        sio.emit("desks", {"desks": [compact_desk(desk)]}, to="hall")
-
-
 def register(app, hub) -> None:
     """Called by the application factory: add the supervision routes."""
     app.register_blueprint(api)
     app.register_blueprint(pages)
-    app.before_request(refuse_kiosk_when_closed)
-    hub.subscribers.append(lambda outcome: push_supervision_events(hub, outcome))
     run_end_of_day(hub)                       # on start after a night off
     if not isinstance(hub.clock, FixedClock) and hub.realtime is not None:
         # a FixedClock never moves by itself: tests call run_end_of_day / end_of_day_loop directly
