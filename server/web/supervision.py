@@ -37,7 +37,7 @@ from .auth import hub
 from .endpoint import endpoint
 from .errors import ApiError
 from .pages import TEMPLATES, render_page
-from .schemas import Request, Response as ResponseModel, UserInfo
+from .schemas import MultilineText, PlainText, Request, Response as ResponseModel, SecretText, UserInfo
 
 log = logging.getLogger("hangdoi.supervision")
 
@@ -51,7 +51,7 @@ pages = Blueprint("supervision_pages", __name__, template_folder=str(TEMPLATES))
 # ---- bodies -----------------------------------------------------------------------------------
 class RatingRequest(Request):
     score: int = Field(ge=1, le=5, description="1 = Rất không hài lòng … 5 = Rất hài lòng")
-    comment: Optional[str] = Field(default=None, max_length=500)
+    comment: Optional[MultilineText] = Field(default=None, max_length=500)
 
 
 RatingRequest.error_codes = {"score": "invalid_score", "comment": "invalid_comment"}
@@ -62,30 +62,30 @@ class CallTicketRequest(Request):
 
 
 class CancelRequest(Request):
-    reason: Optional[str] = Field(default=None, max_length=200)
+    reason: Optional[PlainText] = Field(default=None, max_length=200)
 
 
 class MoveRequest(Request):
-    service: str = Field(min_length=1, max_length=64, description="the service the ticket will wait for instead")
+    service: PlainText = Field(min_length=1, max_length=64, description="the service the ticket will wait for instead")
 
 
 class NewUserRequest(Request):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: PlainText = Field(min_length=1, max_length=64)
+    password: SecretText = Field(min_length=1, max_length=256)
     role: Literal["officer", "supervisor", "admin"]
-    agency: Optional[str] = Field(default=None, max_length=32)
+    agency: Optional[PlainText] = Field(default=None, max_length=32)
 
 
 class UsernameRequest(Request):
-    username: str = Field(min_length=1, max_length=64, description="the user's name")
+    username: PlainText = Field(min_length=1, max_length=64, description="the user's name")
 
 
 class PasswordRequest(UsernameRequest):
-    password: str = Field(min_length=1, max_length=256, description="the new password (at least 6 characters)")
+    password: SecretText = Field(min_length=1, max_length=256, description="the new password (at least 6 characters)")
 
 
 class AgencyRequest(UsernameRequest):
-    agency: Optional[str] = Field(description="an agency code, or null (not for officers)")
+    agency: Optional[PlainText] = Field(description="an agency code, or null (not for officers)")
 
 
 class Rating(ResponseModel):
