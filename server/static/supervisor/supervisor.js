@@ -317,6 +317,12 @@
       var cell = el("td", p ? "printer " + p.state : "muted", p ? (PRINTER_TEXT[p.state] || p.state) +
         (p.detail ? " — " + p.detail : "") : "chưa có dữ liệu");
       if (p && p.updated_at) cell.title = "Cập nhật lúc " + clockText(p.updated_at);
+      var jobs = k.print_jobs;
+      if (jobs && jobs.failed) {      // the truth of the paper: tickets the printer did not take (or not confirm)
+        var f = jobs.last_failure;
+        cell.appendChild(el("div", "print-failed", jobs.failed + " phiếu không in được hôm nay" +
+          (f ? " (gần nhất " + f.code + ": " + f.error + ")" : "") + " / " + jobs.failed + " not printed today"));
+      }
       row.appendChild(cell);
       body.appendChild(row);
     });
