@@ -326,9 +326,10 @@ def report_tickets(actor):
     data = off_the_loop(_export, period, fmt)
     name = f"hangdoi-phieu-{period.start.isoformat()}_{period.end.isoformat()}" + (
         f"-{period.agency}" if period.agency else "")
-    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else \
+    name = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)   # a header, quoted
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(data, mimetype=mimetype, headers={
+    return Response(data, content_type=content_type, headers={
         "Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"})
 
 
