@@ -26,7 +26,7 @@ once more at the end of the job, on the same connection, so its reply comes only
 after it has read the whole ticket. A printer that stops reading (paper jam,
 cover open) fails the job with ``PrinterError`` saying how much it took
 (``taken`` of ``total`` bytes); one that took everything but does not confirm
-fails it as ``unconfirmed`` (state "unknown"): the agent never reports such a
+fails it with a message ending in ``(unconfirmed)`` (state "unknown"): the agent never reports such a
 job as printed.
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _seconds_from_env(name: str, default: float) -> float:
 SEND_TIMEOUT_S = _seconds_from_env("HANGDOI_PRINT_TIMEOUT_S", 10.0)   # the write deadline of one job
 STATUS_TIMEOUT_S = 1.5
 SEND_BUFFER_BYTES = 4096      # what the kernel may hold of a job: the rest is known to be the printer's
-UNCONFIRMED = "unconfirmed"   # the start of the message of a job the printer took but did not confirm
+UNCONFIRMED = "(unconfirmed)"   # the end of the message of a job the printer took but did not confirm
 
 
 class PrinterError(Exception):
@@ -183,7 +183,7 @@ class NetworkPrinter(Printer):
     def _stalled(self, taken: int, total: int) -> PrinterError:
         return PrinterError(
             f"máy in ngừng nhận phiếu: mới nhận {_kb(taken)} trên {_kb(total)} (kẹt giấy, mở nắp?) — "
-            f"{self.what} stopped taking the ticket after {taken} of {total} bytes", taken=taken, total=total)
+            f"the printer stopped taking the ticket after {taken} of {total} bytes", taken=taken, total=total)
 
     def _write(self, sock: socket.socket, job: bytes, deadline: float) -> None:
         confirm = self.confirms is True
@@ -212,8 +212,8 @@ class NetworkPrinter(Printer):
             reply = b""
         state = paper_state(reply)
         if state == "unknown":
-            raise PrinterError(f"{UNCONFIRMED}: máy in đã nhận phiếu nhưng không xác nhận đã in — "
-                               f"{self.what} took the ticket but did not confirm it", state="unknown",
+            raise PrinterError("máy in đã nhận phiếu nhưng không xác nhận đã in — "
+                               f"the printer took the ticket but did not confirm it {UNCONFIRMED}", state="unknown",
                                taken=total, total=total)
         if state == "paper_out":
             raise PrinterError("máy in hết giấy khi đang in — the printer ran out of paper during the ticket",

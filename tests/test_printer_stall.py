@@ -140,7 +140,7 @@ def test_a_printer_that_took_the_ticket_but_never_confirms_it(job_bytes, monkeyp
         assert printer.status() == "online" and printer.confirms is True
         with pytest.raises(PrinterError) as caught:
             printer.send(job_bytes)
-        assert str(caught.value).startswith(UNCONFIRMED) and caught.value.state == "unknown"
+        assert str(caught.value).endswith(UNCONFIRMED) and caught.value.state == "unknown"
         assert caught.value.taken == caught.value.total == len(job_bytes)
     finally:
         silent.close()

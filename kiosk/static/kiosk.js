@@ -515,7 +515,7 @@
     socket.on("print_status", function (p) {
       if (!p || !state.ticket || p.ticket !== state.ticket.id) return;
       // a job the printer took but did not confirm is not called printed, nor broken
-      state.printStatus = p.status === "failed" && /^unconfirmed/.test(p.error || "") ? "unconfirmed" : p.status;
+      state.printStatus = p.status === "failed" && /\(unconfirmed\)$/.test(p.error || "") ? "unconfirmed" : p.status;
       renderPrintStatus();
     });
     socket.on("queues", function (q) {

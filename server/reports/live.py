@@ -153,5 +153,5 @@ def alerts(now: float, clock, agencies: list[dict], desks: list[dict], devices: 
     return out
 
 
-PRINTER_TEXT = {"paper_out": "hết giấy", "paper_low": "sắp hết giấy", "offline": "mất kết nối",
+PRINTER_TEXT = {"paper_out": "hết giấy", "paper_low": "sắp hết giấy", "offline": "không hoạt động",
                 "online": "sẵn sàng", "unknown": "chưa rõ"}
