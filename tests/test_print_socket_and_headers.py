@@ -167,3 +167,22 @@ def test_a_stolen_kiosk_token_reads_only_its_last_minutes(staff_app, client, tok
         assert client.get(path, headers=kiosk).status_code == 403, path
     for path in ("/api/v1/desks/1/next", f"/api/v1/tickets/{old['id']}/cancel", f"/api/v1/tickets/{old['id']}/rating"):
         assert client.post(path, json={"score": 5} if path.endswith("rating") else {}, headers=kiosk).status_code == 403, path
+
+
+def test_a_desk_displays_url_rates_only_the_visitor_just_served(staff_app, client, clock):
+    """A desk display's token could rate every earlier ticket of its desk (rating fraud from a URL)."""
+    from server.rules import Actor
+
+    hub = staff_app.extensions["hangdoi"]
+    officer = Actor(kind="user", role="officer", agency="STP", name="stp1")
+    served = []
+    for _ in range(2):
+        served.append(hub.service.issue(KIOSK, "STP-LLTP").result["id"])
+        hub.service.call_next(officer, 1)
+        hub.service.finish(officer, 1)
+        clock.advance(minutes=11)
+    display = bearer("desk-token-1")
+    r = client.post(f"/api/v1/tickets/{served[0]}/rating", json={"score": 1}, headers=display)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
+    clock.advance(minutes=-2)                     # nine minutes after the second one was finished
+    assert client.post(f"/api/v1/tickets/{served[1]}/rating", json={"score": 5}, headers=display).status_code == 201

@@ -204,8 +204,8 @@ class AdminUserList(ResponseModel):
 @endpoint("Rate a finished ticket (one rating per ticket)", auth=("anyone",), body=RatingRequest,
           responses={201: RatingEnvelope}, errors=(401, 403, 404, 409), tag="ratings",
           query={"t": "the ticket's secret, from its status_url (the visitor's phone)"},
-          description="Staff; the desk display of the desk that served the ticket; or anyone with the "
-                      "ticket's secret. 409 `not_done` before the ticket is finished, `already_rated` after a "
+          description="Staff; the desk display of the desk that served the ticket (for 10 minutes after it "
+                      "was finished); or anyone with the ticket's secret. 409 `not_done` before the ticket is finished, `already_rated` after a "
                       "first rating; 400 `invalid_score` outside 1–5.")
 def rate_ticket(actor, ticket_id: int, body: RatingRequest):
     h = hub()
@@ -215,8 +215,12 @@ def rate_ticket(actor, ticket_id: int, body: RatingRequest):
         source = "staff"
     elif actor is not None and actor.role == "display":
         device = h.devices.by_id(actor.device)
-        desk = _ticket_desk(ticket_id)
+        desk, finished_at = _ticket_desk(ticket_id)
         if device is not None and device.display_kind == "desk" and desk is not None and desk == device.desk:
+            if finished_at is not None and h.clock.now() - finished_at > DISPLAY_RATING_WINDOW_S:
+                # a desk display's URL must not let anyone rate the desk's earlier visitors
+                raise ApiError(403, "forbidden", f"this display may rate a ticket only in the "
+                                                 f"{DISPLAY_RATING_WINDOW_S // 60} minutes after it was served")
             source = "desk_display"
     if source is None and secret is not None:
         try:
@@ -239,10 +243,14 @@ def rate_ticket(actor, ticket_id: int, body: RatingRequest):
     return response
 
 
-def _ticket_desk(ticket_id: int) -> int | None:
+DISPLAY_RATING_WINDOW_S = 600     # a desk display rates a ticket this long after it was finished
+
+
+def _ticket_desk(ticket_id: int) -> tuple[int | None, float | None]:
+    """The desk that served the ticket and when it finished (None, None for no such ticket)."""
     with hub().storage.read() as db:
-        row = db.execute("SELECT desk FROM tickets WHERE id = ?", [ticket_id]).fetchone()
-    return row[0] if row else None
+        row = db.execute("SELECT desk, finished_at FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+    return (row[0], row[1]) if row else (None, None)
 
 
 # ---- reports ----------------------------------------------------------------------------------
