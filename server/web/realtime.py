@@ -70,7 +70,8 @@ QUEUE_EVENTS = {ev.ISSUED, ev.CALLED, ev.TRANSFERRED, ev.DESK_OPENED, ev.DESK_CL
                 ev.PAUSED, ev.RESUMED, ev.CANCELLED, ev.REACTIVATED, ev.CLOSED_END_OF_DAY}
 
 
-#: the rooms whose members may see a ticket's secret: staff, and the followers of that ticket
+#: the rooms whose members may see a ticket's secret: staff (all, or an agency's), and the
+#: followers of that ticket (``ticket:ID``, joined with its secret)
 SECRET_ROOMS = ("staff", "agency:", "ticket:")
 
 
@@ -93,7 +94,7 @@ def without_secrets(payload):
 
 
 def may_see_secrets(room: str) -> bool:
-    return room == "staff" or room.startswith(("agency:", "ticket:"))
+    return room == "staff" or room.startswith(SECRET_ROOMS[1:])
 
 
 @dataclass
