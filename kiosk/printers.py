@@ -19,11 +19,11 @@ queue state; a file is "online" when it can be written.
 
 A network job counts as printed only when the printer took all of it (issue 9):
 the job is written against one deadline (``SEND_TIMEOUT_S``, or
-``$HANGDOI_PRINT_TIMEOUT_S``) with a small kernel send buffer, then the agent
-waits, within the same deadline, until the printer has acknowledged every byte
-(Linux ``TIOCOUTQ`` reaching 0); and a printer known to answer DLE EOT 4 is asked
-once more at the end of the job, on the same connection, so its reply comes only
-after it has read the whole ticket. A printer that stops reading (paper jam,
+``$HANGDOI_PRINT_TIMEOUT_S``); a printer known to answer DLE EOT 4 is asked once
+more at the end of the job, on the same connection, so its reply, within the same
+deadline, comes only after it has read the whole ticket; a printer without
+status is waited for, within the deadline, until it has acknowledged every byte
+(Linux ``TIOCOUTQ`` reaching 0: what is unsent or unacknowledged). A printer that stops reading (paper jam,
 cover open) fails the job with ``PrinterError`` saying how much it took
 (``taken`` of ``total`` bytes); one that took everything but does not confirm
 fails it with a message ending in ``(unconfirmed)`` (state "unknown"): the agent never reports such a
@@ -60,7 +60,6 @@ def _seconds_from_env(name: str, default: float) -> float:
 
 SEND_TIMEOUT_S = _seconds_from_env("HANGDOI_PRINT_TIMEOUT_S", 10.0)   # the write deadline of one job
 STATUS_TIMEOUT_S = 1.5
-SEND_BUFFER_BYTES = 4096      # what the kernel may hold of a job: the rest is known to be the printer's
 UNCONFIRMED = "(unconfirmed)"   # the end of the message of a job the printer took but did not confirm
 
 
@@ -175,7 +174,6 @@ class NetworkPrinter(Printer):
         except Exception as e:                  # not reached: nothing of the job went out
             raise _fault(self.what, e, unsent=True) from e
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
             self._write(sock, bytes(job), time.monotonic() + SEND_TIMEOUT_S)
         finally:
             sock.close()
@@ -194,30 +192,41 @@ class NetworkPrinter(Printer):
                 sock.settimeout(max(0.01, deadline - time.monotonic()))
                 sent += sock.send(data[sent:])
         except (socket.timeout, TimeoutError):
-            left = _unacknowledged(sock)
-            raise self._stalled(max(0, min(total, sent - (left or 0))), total) from None
+            raise self._stalled(self._taken(sock, sent, total), total) from None
         except OSError as e:
             raise _fault(self.what, e) from e
-        # drain: every byte acknowledged by the printer itself, not just queued in our kernel
-        while (left := _unacknowledged(sock)) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        if left:
-            raise self._stalled(max(0, min(total, len(data) - left)), total)
-        if not confirm:
+        if confirm:
+            # the printer answers the query after the ticket only once it has read the whole ticket
+            try:
+                sock.settimeout(max(STATUS_TIMEOUT_S, deadline - time.monotonic()))
+                reply = sock.recv(1)
+            except OSError:
+                reply = b""
+            state = paper_state(reply)
+            if state == "unknown":
+                taken = self._taken(sock, len(data), total)
+                if taken < total:
+                    raise self._stalled(taken, total)
+                raise PrinterError("máy in đã nhận phiếu nhưng không xác nhận đã in — "
+                                   f"the printer took the ticket but did not confirm it {UNCONFIRMED}",
+                                   state="unknown", taken=total, total=total)
+            if state == "paper_out":
+                raise PrinterError("máy in hết giấy khi đang in — the printer ran out of paper during the ticket",
+                                   state="paper_out", taken=total, total=total)
             return
-        try:
-            sock.settimeout(max(STATUS_TIMEOUT_S, deadline - time.monotonic()))
-            reply = sock.recv(1)
-        except OSError:
-            reply = b""
-        state = paper_state(reply)
-        if state == "unknown":
-            raise PrinterError("máy in đã nhận phiếu nhưng không xác nhận đã in — "
-                               f"the printer took the ticket but did not confirm it {UNCONFIRMED}", state="unknown",
-                               taken=total, total=total)
-        if state == "paper_out":
-            raise PrinterError("máy in hết giấy khi đang in — the printer ran out of paper during the ticket",
-                               state="paper_out", taken=total, total=total)
+        # no status to ask: drain, until the printer itself acknowledged every byte
+        pause = 0.0005
+        while (left := _unacknowledged(sock)) and time.monotonic() < deadline:
+            time.sleep(pause)
+            pause = min(0.02, pause * 2)
+        if left:
+            raise self._stalled(self._taken(sock, len(data), total), total)
+
+    @staticmethod
+    def _taken(sock: socket.socket, sent: int, total: int) -> int:
+        """How much of the job (``total`` bytes) the printer acknowledged, ``sent`` bytes written."""
+        left = _unacknowledged(sock)
+        return max(0, min(total, sent - (left or 0)))
 
     def status(self) -> str:
         try:
