@@ -5,8 +5,8 @@
     printer.status()                  # "online" | "paper_out" | "paper_low" | "offline" | "unknown"
     printer.close()
 
-usb, serial, network, file and cups wrap python-escpos' printer classes and
-hand them the job bytes unchanged (``_raw``); preview:DIR decodes the job back
+usb, serial, file and cups wrap python-escpos' printer classes and hand them
+the job bytes unchanged (``_raw``); network talks raw TCP itself (below); preview:DIR decodes the job back
 into a picture (``kiosk.escpos_decode``) and writes ``DIR/<name>.png``.
 Every fault (refused connection, missing device, timeout, python-escpos or
 driver error, missing optional package) is raised as ``PrinterError`` with a
@@ -16,11 +16,27 @@ pycups are imported only when a printer of that kind is opened.
 Status: network, usb and serial printers are asked with DLE EOT 4 (paper
 sensor); a printer that does not answer in time is "unknown". CUPS reports its
 queue state; a file is "online" when it can be written.
+
+A network job counts as printed only when the printer took all of it (issue 9):
+the job is written against one deadline (``SEND_TIMEOUT_S``, or
+``$HANGDOI_PRINT_TIMEOUT_S``); a printer known to answer DLE EOT 4 is asked once
+more at the end of the job, on the same connection, so its reply, within the same
+deadline, comes only after it has read the whole ticket; a printer without
+status is waited for, within the deadline, until it has acknowledged every byte
+(Linux ``TIOCOUTQ`` reaching 0: what is unsent or unacknowledged). A printer that stops reading (paper jam,
+cover open) fails the job with ``PrinterError`` saying how much it took
+(``taken`` of ``total`` bytes); one that took everything but does not confirm
+fails it with a message ending in ``(unconfirmed)`` (state "unknown"): the agent never reports such a
+job as printed.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
+import struct
+import termios
+import time
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -32,18 +48,32 @@ from .ticket_layout import TicketPrint
 
 PAPER_STATUS = b"\x10\x04\x04"  # DLE EOT 4: real-time paper sensor status
 CONNECT_TIMEOUT_S = 3.0
-SEND_TIMEOUT_S = 10.0
+
+
+def _seconds_from_env(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return value if 0.1 <= value <= 600 else default
+
+
+SEND_TIMEOUT_S = _seconds_from_env("HANGDOI_PRINT_TIMEOUT_S", 10.0)   # the write deadline of one job
 STATUS_TIMEOUT_S = 1.5
+UNCONFIRMED = "(unconfirmed)"   # the end of the message of a job the printer took but did not confirm
 
 
 class PrinterError(Exception):
-    """The ticket could not be printed. ``state``: "offline" or "paper_out". ``unsent``: the
-    printer could not even be reached, so not one byte of the job went out (safe to try again)."""
+    """The ticket could not be printed. ``state``: "offline", "paper_out" or "unknown". ``unsent``:
+    the printer could not even be reached, so not one byte of the job went out (safe to try again).
+    ``taken``/``total``: how many bytes of the job the printer took, when it stopped taking them."""
 
-    def __init__(self, message: str, state: str = "offline", unsent: bool = False):
+    def __init__(self, message: str, state: str = "offline", unsent: bool = False, *,
+                 taken: int | None = None, total: int | None = None):
         super().__init__(message)
         self.state = state
         self.unsent = unsent
+        self.taken, self.total = taken, total
 
 
 def paper_state(reply: bytes) -> str:
@@ -95,62 +125,123 @@ def _fault(what: str, exc: BaseException, unsent: bool = False) -> PrinterError:
 
 
 @lru_cache(maxsize=None)
-def _escpos_classes():
-    """python-escpos classes adjusted for us, imported on first use."""
+def _append_file_class():
+    """python-escpos' File, keeping earlier jobs when the target is a plain file (imported on first use)."""
     from escpos.exceptions import DeviceNotFoundError
-    from escpos.printer import File, Network
+    from escpos.printer import File
 
-    class TcpPrinter(Network):  # python-escpos' Network is IPv4 only
-        def open(self, raise_not_found: bool = True) -> None:
-            self.device = socket.create_connection((self.host, self.port), timeout=self.timeout)
-
-    class AppendFile(File):  # keep earlier jobs when the target is a plain file
+    class AppendFile(File):
         def open(self, raise_not_found: bool = True) -> None:
             try:
                 self.device = open(self.devfile, "ab")
             except OSError as e:
                 raise DeviceNotFoundError(f"cannot open {self.devfile}: {e.strerror}") from e
 
-    return TcpPrinter, AppendFile
+    return AppendFile
+
+
+def _unacknowledged(sock: socket.socket) -> int | None:
+    """Bytes written to ``sock`` that the peer has not acknowledged yet (Linux), or None."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
+    except (OSError, AttributeError):
+        return None
+
+
+def _kb(n: int) -> str:
+    return f"{n / 1024:.1f} KB" if n >= 1024 else f"{n} B"
 
 
 class NetworkPrinter(Printer):
-    """Raw TCP (port 9100 by default); one connection per job or status query."""
+    """Raw TCP (port 9100 by default); one connection per job or status query.
+
+    ``confirms``: whether the printer answers DLE EOT 4 (None until asked by ``status``): then each
+    job ends with that query and counts as printed only once the answer came after it."""
 
     def __init__(self, spec: PrinterSpec, width_dots: int):
         super().__init__(spec, width_dots)
         self.what = f"network printer {spec.host}:{spec.port}"
+        self.confirms: bool | None = None
 
-    def _connect(self, timeout: float):
-        dev = _escpos_classes()[0](host=self.spec.host, port=self.spec.port, timeout=CONNECT_TIMEOUT_S)
-        dev.open()
-        dev.device.settimeout(timeout)
-        return dev
+    def _connect(self, timeout: float) -> socket.socket:
+        sock = socket.create_connection((self.spec.host, self.spec.port), timeout=CONNECT_TIMEOUT_S)
+        sock.settimeout(timeout)
+        return sock
 
     def send(self, job: bytes, name: str | None = None) -> None:
         try:
-            dev = self._connect(SEND_TIMEOUT_S)
+            sock = self._connect(SEND_TIMEOUT_S)
         except Exception as e:                  # not reached: nothing of the job went out
             raise _fault(self.what, e, unsent=True) from e
         try:
-            dev._raw(bytes(job))
-        except Exception as e:
-            raise _fault(self.what, e) from e
+            self._write(sock, bytes(job), time.monotonic() + SEND_TIMEOUT_S)
         finally:
-            dev.close()
+            sock.close()
+
+    def _stalled(self, taken: int, total: int) -> PrinterError:
+        return PrinterError(
+            f"máy in ngừng nhận phiếu: mới nhận {_kb(taken)} trên {_kb(total)} (kẹt giấy, mở nắp?) — "
+            f"the printer stopped taking the ticket after {taken} of {total} bytes", taken=taken, total=total)
+
+    def _write(self, sock: socket.socket, job: bytes, deadline: float) -> None:
+        confirm = self.confirms is True
+        data = memoryview(job + PAPER_STATUS if confirm else job)
+        total, sent = len(job), 0
+        try:
+            while sent < len(data):             # the write deadline: sendall's timeout is per call
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                sent += sock.send(data[sent:])
+        except (socket.timeout, TimeoutError):
+            raise self._stalled(self._taken(sock, sent, total), total) from None
+        except OSError as e:
+            raise _fault(self.what, e) from e
+        if confirm:
+            # the printer answers the query after the ticket only once it has read the whole ticket
+            try:
+                sock.settimeout(max(STATUS_TIMEOUT_S, deadline - time.monotonic()))
+                reply = sock.recv(1)
+            except OSError:
+                reply = b""
+            state = paper_state(reply)
+            if state == "unknown":
+                taken = self._taken(sock, len(data), total)
+                if taken < total:
+                    raise self._stalled(taken, total)
+                raise PrinterError("máy in đã nhận phiếu nhưng không xác nhận đã in — "
+                                   f"the printer took the ticket but did not confirm it {UNCONFIRMED}",
+                                   state="unknown", taken=total, total=total)
+            if state == "paper_out":
+                raise PrinterError("máy in hết giấy khi đang in — the printer ran out of paper during the ticket",
+                                   state="paper_out", taken=total, total=total)
+            return
+        # no status to ask: drain, until the printer itself acknowledged every byte
+        pause = 0.0005
+        while (left := _unacknowledged(sock)) and time.monotonic() < deadline:
+            time.sleep(pause)
+            pause = min(0.02, pause * 2)
+        if left:
+            raise self._stalled(self._taken(sock, len(data), total), total)
+
+    @staticmethod
+    def _taken(sock: socket.socket, sent: int, total: int) -> int:
+        """How much of the job (``total`` bytes) the printer acknowledged, ``sent`` bytes written."""
+        left = _unacknowledged(sock)
+        return max(0, min(total, sent - (left or 0)))
 
     def status(self) -> str:
         try:
-            dev = self._connect(STATUS_TIMEOUT_S)
+            sock = self._connect(STATUS_TIMEOUT_S)
         except OSError:
             return "offline"
         try:
-            dev._raw(PAPER_STATUS)
-            return paper_state(dev._read())
+            sock.sendall(PAPER_STATUS)
+            state = paper_state(sock.recv(1))
         except OSError:
-            return "unknown"
+            state = "unknown"
         finally:
-            dev.close()
+            sock.close()
+        self.confirms = state != "unknown"
+        return state
 
 
 class _DevicePrinter(Printer):
@@ -256,7 +347,7 @@ class FilePrinter(Printer):
     """A device file such as /dev/usb/lp0 (or a plain file, appended to)."""
 
     def send(self, job: bytes, name: str | None = None) -> None:
-        dev = _escpos_classes()[1](self.spec.path)
+        dev = _append_file_class()(self.spec.path)
         try:
             dev.open()
             dev._raw(bytes(job))

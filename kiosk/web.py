@@ -7,7 +7,8 @@ Routes::
     GET /api/v1/tickets/ID/ticket.png   the printed ticket as a PNG (kiosk token or staff)
     GET /api/v1/tickets/ID/qr.png       just its QR code, for the kiosk's screen (same callers)
 
-A kiosk token reads only the tickets that kiosk issued: the QR code carries the ticket's secret.
+A kiosk token reads only the tickets that kiosk issued, for ``KIOSK_READ_WINDOW_S`` (10 min) after
+issuing: the QR code carries the ticket's secret.
 
 ``POST /api/v1/tickets`` also honours an ``Idempotency-Key`` header (1–64 of ``A-Za-z0-9_-``):
 the same key from the same kiosk or user within 10 minutes gets the first answer again instead
@@ -73,6 +74,7 @@ MAX_TOKEN_LENGTH = 512
 PRIORITIES = ("elderly", "disabled", "pregnant", "child", "veteran")
 KIOSK_IDLE_S = 40          # back to the start screen after this long without a touch
 TICKET_SCREEN_S = 30       # how long the ticket stays on screen
+KIOSK_READ_WINDOW_S = 600  # a kiosk reads the picture of a ticket it issued for this long
 AGENT_GRACE_S = 15.0       # after the server starts, before a kiosk without agent counts as offline
 MONITOR_INTERVAL_S = 1.0
 EXPIRE_INTERVAL_S = 15.0
@@ -185,13 +187,18 @@ def ticket_print_for(hub, ticket_id: int):
 
 
 def _readable_ticket(actor, ticket_id: int):
+    """Staff read any ticket's picture; a kiosk only those it issued in the last
+    ``KIOSK_READ_WINDOW_S`` (its screen shows the QR code right after issuing): a stolen kiosk
+    tablet's token cannot collect the secrets of the day's earlier visitors."""
     hub = _hub()
     with hub.storage.read() as db:
-        row = db.execute("SELECT kiosk FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+        row = db.execute("SELECT kiosk, issued_at FROM tickets WHERE id = ?", [ticket_id]).fetchone()
     if row is None:
         raise ApiError(404, "unknown_ticket", f"there is no ticket {ticket_id}")
     if actor.role == "kiosk" and row[0] != actor.device:
         raise ApiError(403, "forbidden", f"ticket {ticket_id} was not issued by this kiosk")
+    if actor.role == "kiosk" and not -60 <= hub.clock.now() - row[1] <= KIOSK_READ_WINDOW_S:
+        raise ApiError(403, "forbidden", f"ticket {ticket_id} is no longer shown on this kiosk")
     return ticket_print_for(hub, ticket_id)
 
 
@@ -206,7 +213,7 @@ def _png(data: bytes) -> Response:
 @endpoint("The printed ticket as a picture (1-bit PNG, the same drawing the printer prints)",
           auth=("kiosk",) + STAFF, responses={200: "image/png"}, errors=(400, 404), produces="image/png",
           query={"width": "paper width in dots: 576 (80 mm, the default) or 384 (58 mm)"}, tag="tickets",
-          description="A kiosk token reads only the tickets issued by that kiosk.")
+          description="A kiosk token reads only the tickets issued by that kiosk, for 10 minutes.")
 def ticket_png_view(actor, ticket_id: int):
     from .ticket_layout import ticket_png
 
@@ -220,7 +227,7 @@ def ticket_png_view(actor, ticket_id: int):
 @api.get("/tickets/<id:ticket_id>/qr.png")
 @endpoint("The QR code of a ticket's status_url (PNG), for the kiosk's screen",
           auth=("kiosk",) + STAFF, responses={200: "image/png"}, errors=(404,), produces="image/png", tag="tickets",
-          description="A kiosk token reads only the tickets issued by that kiosk.")
+          description="A kiosk token reads only the tickets issued by that kiosk, for 10 minutes.")
 def ticket_qr_view(actor, ticket_id: int):
     from PIL import Image
 

@@ -96,7 +96,7 @@ def scripted_day(client, tokens, clock, config, app) -> Day:
     d.at("10:10").sup("T7", "cancel", reason="Công dân về trước")         # 4 min: does not count for target
     d.at("10:30").sup("T6", "cancel")                     # waited 25 min > 15: counts as late
     # ratings: desk 1's display, the phone with the secret, a supervisor
-    assert d.at("10:31").rate("T1", 5, token=tokens["desk1"]).status_code == 201
+    assert d.at("10:31").rate("T1", 5, token=tokens["gs"]).status_code == 201     # a desk display rates only just after
     assert d.rate("T3", 4, secret=True).status_code == 201
     assert d.rate("T4", 2, token=tokens["gs"]).status_code == 201
     assert d.rate("T2", 3, token=tokens["gs"]).status_code == 409         # a no-show is not rated

@@ -39,6 +39,7 @@
       printed: "Đã in xong. Mời quý khách nhận phiếu ở khe bên dưới.",
       print_problem: "Máy in phiếu đang gặp sự cố. Xin quý khách ghi nhớ số thứ tự trên màn hình (hoặc quét mã QR) rồi chờ gọi số.",
       print_slow: "Nếu không nhận được phiếu, xin quý khách ghi nhớ số thứ tự trên màn hình.",
+      print_unconfirmed: "Máy in chưa xác nhận đã in phiếu. Nếu không nhận được phiếu, xin quý khách ghi nhớ số thứ tự trên màn hình (hoặc quét mã QR).",
       printer_banner_paper_out: "Máy in phiếu đã hết giấy. Quý khách vẫn lấy số được — xin ghi nhớ số thứ tự hiện trên màn hình.",
       printer_banner_offline: "Máy in phiếu tạm thời không hoạt động. Quý khách vẫn lấy số được — xin ghi nhớ số thứ tự hiện trên màn hình.",
       closed_at: "Mời quý khách quay lại lúc {time}, {weekday} ngày {date}.",
@@ -74,6 +75,7 @@
       printed: "Printed. Please take your ticket from the slot below.",
       print_problem: "The ticket printer has a problem. Please note your number on the screen (or scan the QR code) and wait for your call.",
       print_slow: "If no ticket comes out, please note your number on the screen.",
+      print_unconfirmed: "The printer has not confirmed your ticket. If no ticket comes out, please note your number on the screen (or scan the QR code).",
       printer_banner_paper_out: "The ticket printer is out of paper. You can still take a number — please note it on the screen.",
       printer_banner_offline: "The ticket printer is not working. You can still take a number — please note it on the screen.",
       closed_at: "Please come back at {time} on {weekday}, {date}.",
@@ -434,9 +436,10 @@
     var box = $("print-status");
     var s = state.printStatus;
     var warn = s === "failed" || s === "expired" || (s !== "printed" && printerBad());
-    var text = s === "printed" ? t("printed") : warn ? t("print_problem") : s === "slow" ? t("print_slow") : t("printing");
+    var text = s === "printed" ? t("printed") : s === "unconfirmed" ? t("print_unconfirmed") :
+      warn ? t("print_problem") : s === "slow" ? t("print_slow") : t("printing");
     box.textContent = text;
-    box.classList.toggle("warn", warn || s === "slow");
+    box.classList.toggle("warn", warn || s === "slow" || s === "unconfirmed");
   }
 
   // ---- printer banner ---------------------------------------------------------------------
@@ -511,7 +514,8 @@
     socket.on("printer_state", setPrinter);
     socket.on("print_status", function (p) {
       if (!p || !state.ticket || p.ticket !== state.ticket.id) return;
-      state.printStatus = p.status;
+      // a job the printer took but did not confirm is not called printed, nor broken
+      state.printStatus = p.status === "failed" && /\(unconfirmed\)$/.test(p.error || "") ? "unconfirmed" : p.status;
       renderPrintStatus();
     });
     socket.on("queues", function (q) {

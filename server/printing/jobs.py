@@ -2,6 +2,7 @@
 for the functions that change rows)."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 OPEN = ("pending", "sent")
@@ -15,6 +16,16 @@ PRIORITY_LABELS = {
     "child": "Trẻ em",
     "veteran": "Người có công",
 }
+
+
+def _clean(text: str | None) -> str | None:
+    """An agent's words (an error, a printer's detail) as stored and shown: one line, no control
+    characters, at most MAX_DETAIL characters."""
+    if text is None:
+        return None
+    text = " ".join("".join(" " if unicodedata.category(c) in ("Cc", "Cs") or c in "\u2028\u2029" else c
+                             for c in text).split())
+    return text[:MAX_DETAIL] or None
 
 
 def priority_label(priority: str | None) -> str | None:
@@ -86,7 +97,7 @@ def acknowledge(db, job_id: int, kiosk: str, ok: bool, error: str | None, now: f
     elif job["status"] in OPEN:
         status = "expired" if error == "expired" else "failed"
         db.execute("UPDATE print_jobs SET status = ?, done_at = ?, error = ? WHERE id = ?",
-                   [status, now, (error or "failed")[:MAX_DETAIL], job_id])
+                   [status, now, _clean(error) or "failed", job_id])
     return job_row(db, job_id)
 
 
@@ -94,7 +105,7 @@ def set_device_state(db, device: str, state: str, detail: str | None, now: float
     """Store a device's state; True when it changed (``updated_at`` = since when it is so)."""
     if state not in PRINTER_STATES:
         raise ValueError(f"unknown printer state {state!r}")
-    detail = (detail or "")[:MAX_DETAIL] or None
+    detail = _clean(detail)
     row = db.execute("SELECT state, detail FROM device_states WHERE device = ?", [device]).fetchone()
     if row is not None and row[0] == state and row[1] == detail:
         return False

@@ -6,13 +6,21 @@ report agree to the ticket: the number of rows is ``issued``, the mean of the "C
 is ``avg_wait_s``, and so on. Times are the center's local wall-clock time (the timezone is named
 in the header of the time columns).
 
-Cells that a spreadsheet would take for a formula (text starting with ``=``, ``+``, ``-``, ``@``,
-a tab or a carriage return — a visitor's comment, say) are written with a leading apostrophe.
+Any Unicode text exports, in both formats, after one documented cleaning (``clean_text``), the
+same for CSV and Excel so that the two files say the same:
+
+- characters an Excel file (XML 1.0) cannot hold — the control characters U+0000–U+001F other
+  than tab and newline, unpaired surrogates, U+FFFE and U+FFFF — become U+FFFD (�), so a comment
+  or a name with a stray ``\x01`` still exports, and shows where the odd character was;
+- line breaks are one newline (CR LF and a lone CR become LF: Excel reads them so anyway);
+- cells that a spreadsheet would take for a formula (text starting with ``=``, ``+``, ``-``,
+  ``@`` or a tab — a visitor's comment, say) get a leading apostrophe (CSV/Excel injection).
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -68,11 +76,21 @@ ORDER BY b.day, b.issued_at, b.id"""
     return out
 
 
+#: what an XML 1.0 document (an .xlsx sheet) cannot hold, tab and newline aside (CR is made LF first)
+UNFIT_FOR_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+REPLACEMENT = "\ufffd"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def clean_text(value: str) -> str:
+    """The cleaning every exported text gets (the module's docstring says what and why)."""
+    value = UNFIT_FOR_XML.sub(REPLACEMENT, value.replace("\r\n", "\n").replace("\r", "\n"))
+    return "'" + value if value[:1] in FORMULA_START else value
+
+
 def safe_text(value):
-    """Text a spreadsheet must not run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """Text as exported (``clean_text``); anything else as it is."""
+    return clean_text(value) if isinstance(value, str) else value
 
 
 def export_csv(rows: list[dict], tz: ZoneInfo) -> bytes:

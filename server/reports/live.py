@@ -8,7 +8,13 @@ Alerts (thresholds are deliberately config-free):
   paused_at + 15 min.
 - ``printer``: a kiosk's printer reports a fault (any state other than ``online``,
   ``paper_low`` and ``unknown``: ``paper_out``, ``offline``, ...); ``paper_low`` is a warning.
-  Since = the time the state was reported (``device_states.updated_at``).
+  Since = the time the state was reported (``device_states.updated_at``). Also when a kiosk's
+  latest answered print job of today failed (the printer stopped taking it, or took it without
+  confirming it): since = when it failed, unless the printer's state already raises an error.
+
+Each kiosk row has ``print_jobs``: today's jobs by outcome (``printed``, ``failed``, ``expired``,
+``open``) and the last failure (``code``, ``error``, ``at``), so a printer that "works" but loses
+tickets shows.
 
 The page recomputes ``late`` and ``paused`` every second from the same fields
 (``oldest_queued_at``, ``target_wait_min``, ``paused_at``), so an alert shows the moment its
@@ -54,7 +60,7 @@ def overview(db, hub, connected: dict[str, str] | None = None) -> dict:
     paused_at = dict(db.execute("SELECT number, paused_at FROM desks WHERE state = 'paused'").fetchall())
     for desk in desks:
         desk["paused_at_ts"] = paused_at.get(desk["number"])
-    devices = _devices(db, hub, connected)
+    devices = _devices(db, hub, connected, today)
     return {
         "now": now,
         "server_time": clock.iso(now),
@@ -67,11 +73,36 @@ def overview(db, hub, connected: dict[str, str] | None = None) -> dict:
     }
 
 
-def _devices(db, hub, connected: dict[str, str]) -> dict:
+def _print_jobs(db, hub, today: str) -> dict[str, dict]:
+    """kiosk id → today's print jobs by outcome and the last failure (None if none failed)."""
+    out: dict[str, dict] = {}
+    for kiosk, status, n in db.execute(
+            "SELECT j.kiosk, j.status, count(*) FROM print_jobs j JOIN tickets t ON t.id = j.ticket "
+            "WHERE t.day = ? GROUP BY j.kiosk, j.status", [today]):
+        entry = out.setdefault(kiosk, {"printed": 0, "failed": 0, "expired": 0, "open": 0, "last_failure": None,
+                                       "last_done": None})
+        entry["open" if status in ("pending", "sent") else status] += n
+    for kiosk, entry in out.items():
+        last = db.execute(
+            "SELECT j.status, j.error, j.done_at, t.code FROM print_jobs j JOIN tickets t ON t.id = j.ticket "
+            "WHERE j.kiosk = ? AND t.day = ? AND j.status IN ('printed', 'failed') ORDER BY j.done_at DESC, j.id DESC "
+            "LIMIT 1", [kiosk, today]).fetchone()
+        entry["last_done"] = last[0] if last else None
+        if entry["failed"]:
+            row = db.execute(
+                "SELECT j.error, j.done_at, t.code FROM print_jobs j JOIN tickets t ON t.id = j.ticket "
+                "WHERE j.kiosk = ? AND t.day = ? AND j.status = 'failed' ORDER BY j.done_at DESC, j.id DESC LIMIT 1",
+                [kiosk, today]).fetchone()
+            entry["last_failure"] = {"code": row[2], "error": row[0], "at": hub.clock.iso(row[1]), "at_ts": row[1]}
+    return out
+
+
+def _devices(db, hub, connected: dict[str, str], today: str | None = None) -> dict:
     states = {r[0]: {"state": r[1], "detail": r[2], "updated_at": r[3], "updated": hub.clock.iso(r[3])}
               for r in db.execute("SELECT device, state, detail, updated_at FROM device_states ORDER BY device")}
-    kiosks = [{"id": k.id, "name": k.name, "connected": k.id in connected, "printer": states.pop(k.id, None)}
-              for k in hub.config.kiosks]
+    jobs = _print_jobs(db, hub, today or hub.clock.day_of(hub.clock.now()))
+    kiosks = [{"id": k.id, "name": k.name, "connected": k.id in connected, "printer": states.pop(k.id, None),
+               "print_jobs": jobs.get(k.id)} for k in hub.config.kiosks]
     displays = [{"id": d.id, "name": d.name, "kind": d.kind, "desk": d.desk if d.kind == "desk" else None,
                  "connected": d.id in connected} for d in hub.config.displays]
     others = [{"id": device, **state} for device, state in states.items()]
@@ -99,17 +130,28 @@ def alerts(now: float, clock, agencies: list[dict], desks: list[dict], devices: 
                         "subject": str(desk["number"]), "agency": desk["agency"],
                         "message": f"{desk['name']} tạm dừng quá {PAUSE_ALERT_MIN} phút: {desk['pause_reason'] or ''}".strip()})
     printers = [(k["id"], k["name"], k["printer"]) for k in devices["kiosks"] if k["printer"]]
+    failing = {k["id"] for k in devices["kiosks"] if (k.get("print_jobs") or {}).get("last_done") == "failed"}
     printers += [(o["id"], o["id"], o) for o in devices["other_states"]]
     for device, name, state in printers:
         if state["state"] not in PRINTER_OK or state["state"] == "paper_low":
+            if state["state"] != "paper_low":
+                failing.discard(device)
             level = "warning" if state["state"] == "paper_low" else "error"
             out.append({"kind": "printer", "level": level, "since": state["updated"], "since_ts": state["updated_at"],
                         "subject": device, "agency": None,
                         "message": f"Máy in của {name}: {PRINTER_TEXT.get(state['state'], state['state'])}"
                                    + (f" ({state['detail']})" if state.get("detail") else "")})
+    for k in devices["kiosks"]:
+        if k["id"] not in failing:
+            continue
+        failure = k["print_jobs"]["last_failure"]
+        out.append({"kind": "printer", "level": "error", "since": failure["at"], "since_ts": failure["at_ts"],
+                    "subject": k["id"], "agency": None,
+                    "message": f"Máy in của {k['name']}: phiếu {failure['code']} không in được"
+                               + (f" ({failure['error']})" if failure["error"] else "")})
     out.sort(key=lambda a: a["since_ts"])
     return out
 
 
-PRINTER_TEXT = {"paper_out": "hết giấy", "paper_low": "sắp hết giấy", "offline": "mất kết nối",
+PRINTER_TEXT = {"paper_out": "hết giấy", "paper_low": "sắp hết giấy", "offline": "không hoạt động",
                 "online": "sẵn sàng", "unknown": "chưa rõ"}

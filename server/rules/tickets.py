@@ -7,6 +7,7 @@ import secrets
 from . import events as ev
 from .context import PRIORITIES, RuleContext
 from .errors import Invalid, NotFound, RateLimited
+from .hours import check_issuing
 from .views import ticket_row, ticket_view
 
 
@@ -51,7 +52,9 @@ def issue_ticket(db, ctx: RuleContext, actor: ev.Actor, service: str, priority: 
     """Issue a ticket for ``service``; returns (ticket view, events).
 
     A kiosk that issued ``ctx.kiosk_tickets_per_minute`` tickets in the last 60 s gets
-    ``RateLimited`` (0 = no limit). Staff-issued tickets are never limited."""
+    ``RateLimited`` (0 = no limit); a kiosk outside ``ctx.opening_hours`` gets ``CenterClosed``.
+    Staff-issued tickets are never limited nor refused for the hour."""
+    check_issuing(ctx.opening_hours, actor.role, ctx.clock.local())
     if priority is not None and priority not in PRIORITIES:
         raise Invalid("invalid_priority", f"unknown priority {priority!r}; use one of {', '.join(PRIORITIES)} or null")
     svc = db.execute("SELECT code, agency, prefix FROM services WHERE code = ? AND active = 1", [service]).fetchone()

@@ -26,6 +26,17 @@ def _limits(state) -> None:
     h.login_limiter = LoginLimiter(h.config.limits.login_attempts_per_minute)
 
 
+@api.after_app_request
+def _api_headers(response):
+    """Every answer: no content sniffing. API answers besides: never stored by a browser or a proxy
+    (a ticket's answer carries its secret) and no referrer."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
 def _created(payload: dict):
     response = jsonify(payload)
     response.status_code = 201

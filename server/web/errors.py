@@ -49,7 +49,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RuleError)
     def _rule_error(err: RuleError):
-        response = error_response(STATUS_OF_KIND.get(err.kind, 400), err.code, err.message)
+        response = error_response(STATUS_OF_KIND.get(err.kind, 400), err.code, err.message,
+                                  getattr(err, "details", None))
         retry_after = getattr(err, "retry_after_s", None)
         if retry_after is not None:                # 429: when the caller may try again
             response.headers["Retry-After"] = str(int(retry_after))

@@ -6,8 +6,10 @@ Rooms: ``hall`` (hall displays), ``desk:N`` (desk N's display and console), ``ki
 ``queues`` updates are coalesced to at most a few a second.
 
 A ticket's secret (the ``?t=`` of its ``status_url``) lets anyone follow and rate it, so it is
-only ever sent to that ticket's followers and to staff: ``snapshot`` and the ``call`` events of
-hall and desk displays carry ``status_url`` without it. Hall displays also get ``desks``
+only ever sent to that ticket's followers and to staff. Every push leaves through ``emit``, which
+strips it (``without_secrets``) for every room but ``staff``, ``agency:*`` and ``ticket:*``: the
+``snapshot``, ``call``, ``desk``, ``desks`` and ``queues`` of hall and desk displays and kiosks
+carry ``status_url`` without it. Hall displays also get ``desks``
 (``{"desks": [row]}``, rows shaped as in ``snapshot``) whenever a desk changes, so "now
 serving" stays true after a finish, a pause or a transfer.
 
@@ -66,6 +68,33 @@ DESK_EVENTS = {ev.CALLED, ev.RECALLED, ev.STARTED, ev.FINISHED, ev.NO_SHOW, ev.T
                ev.RESUMED, ev.DESK_OPENED, ev.DESK_CLOSED, ev.CANCELLED}
 QUEUE_EVENTS = {ev.ISSUED, ev.CALLED, ev.TRANSFERRED, ev.DESK_OPENED, ev.DESK_CLOSED, ev.FINISHED, ev.NO_SHOW,
                 ev.PAUSED, ev.RESUMED, ev.CANCELLED, ev.REACTIVATED, ev.CLOSED_END_OF_DAY}
+
+
+#: the rooms whose members may see a ticket's secret: staff (all, or an agency's), and the
+#: followers of that ticket (``ticket:ID``, joined with its secret)
+SECRET_ROOMS = ("staff", "agency:", "ticket:")
+
+
+def without_secrets(payload):
+    """``payload`` as a screen may see it: every ``status_url`` without its query (the ``?t=``
+    secret) and no ``secret`` key, at any depth. The payload itself is left as it was."""
+    if isinstance(payload, dict):
+        out = {}
+        for key, value in payload.items():
+            if key == "secret":
+                continue
+            if key == "status_url" and isinstance(value, str):
+                out[key] = value.split("?", 1)[0]
+            else:
+                out[key] = without_secrets(value)
+        return out
+    if isinstance(payload, (list, tuple)):
+        return [without_secrets(v) for v in payload]
+    return payload
+
+
+def may_see_secrets(room: str) -> bool:
+    return room == "staff" or room.startswith(SECRET_ROOMS[1:])
 
 
 @dataclass
@@ -267,7 +296,7 @@ class Realtime:
             if client.device:
                 self.presence_changed()
             # to this client only, which is here: not through the message queue
-            emit("snapshot", self.snapshot(), ignore_queue=True)
+            emit("snapshot", without_secrets(self.snapshot()), ignore_queue=True)
 
         @sio.on("disconnect")
         def on_disconnect(*_):
@@ -353,8 +382,13 @@ class Realtime:
             except Exception:
                 log.exception("push failed for %s", [e.type for e in outcome.events])
 
+    def emit(self, event: str, payload: dict, room: str) -> None:
+        """The one way a push leaves: to a screen's room without any ticket's secret."""
+        self.socketio.emit(event, payload if may_see_secrets(room) else without_secrets(payload), to=room)
+
     def _push(self, outcome: Outcome) -> None:
         sio = self.socketio
+        emit_to = self.emit
         touched_tickets, touched_desks, called_desks, to_say = [], [], set(), []
         changed_tickets = set()     # touched by more than being issued (nobody follows a ticket being issued)
         for event in outcome.events:
@@ -370,17 +404,16 @@ class Realtime:
                 called_desks.add(event.desk)
             if event.type == ev.FINISHED and event.desk is not None and self._has_members(f"desk:{event.desk}"):
                 # the desk's display turns to its satisfaction rating for this visitor
-                sio.emit("rating_request", {"ticket": {"id": event.ticket, "code": event.data.get("code")},
-                                            "desk": event.desk, "timeout_s": RATING_TIMEOUT_S}, to=f"desk:{event.desk}")
+                emit_to("rating_request", {"ticket": {"id": event.ticket, "code": event.data.get("code")},
+                                           "desk": event.desk, "timeout_s": RATING_TIMEOUT_S}, f"desk:{event.desk}")
             if event.type in (ev.CALLED, ev.RECALLED) and any(
                     self._has_members(r) for r in ("hall", f"desk:{event.desk}", f"ticket:{event.ticket}")):
                 payload = self._call_payload(event)
                 if payload is not None:
                     to_say.append((payload["ticket"]["code"], event.desk))
-                    public = public_call(payload)
-                    sio.emit("call", public, to="hall")
-                    sio.emit("call", public, to=f"desk:{event.desk}")
-                    sio.emit("call", payload, to=f"ticket:{event.ticket}")
+                    emit_to("call", payload, "hall")
+                    emit_to("call", payload, f"desk:{event.desk}")
+                    emit_to("call", payload, f"ticket:{event.ticket}")
         if called_desks:
             # Let the sockets' writers send the call now, before the slower desk and ticket views,
             # and before the voice starts: the speech thread's Python callbacks would compete for
@@ -399,7 +432,7 @@ class Realtime:
                 ticket, _ = self.hub.service.ticket(ticket_id)
             except NotFound:
                 continue
-            sio.emit("ticket", {"ticket": ticket}, to=f"ticket:{ticket_id}")
+            emit_to("ticket", {"ticket": ticket}, f"ticket:{ticket_id}")
         for number in touched_desks:
             # The hall learns a call's desk from the `call` itself; `desks` is for the other changes.
             to_hall = number not in called_desks and self._has_members("hall")
@@ -409,10 +442,10 @@ class Realtime:
                 desk = self.hub.service.desk(number)
             except NotFound:
                 continue
-            sio.emit("desk", {"desk": desk}, to="staff")
-            sio.emit("desk", {"desk": desk}, to=f"desk:{number}")
+            emit_to("desk", {"desk": desk}, "staff")
+            emit_to("desk", {"desk": desk}, f"desk:{number}")
             if to_hall:
-                sio.emit("desks", {"desks": [compact_desk(desk)]}, to="hall")
+                emit_to("desks", {"desks": [compact_desk(desk)]}, "hall")
 
     def _call_payload(self, event: ev.Event) -> dict | None:
         with self.hub.storage.read() as db:
@@ -444,7 +477,7 @@ class Realtime:
             if not self._queues_dirty.wait(timeout):
                 settle_at = None
                 try:
-                    self.socketio.emit("queues", {"services": self.hub.service.queues()}, to="queues")
+                    self.emit("queues", {"services": self.hub.service.queues()}, "queues")
                 except Exception:
                     log.exception("queues push failed")
                 continue
@@ -456,6 +489,6 @@ class Realtime:
             self._queues_dirty.clear()
             self._last_queues = time.monotonic()
             try:
-                self.socketio.emit("queues", {"services": self.hub.service.queues()}, to="queues")
+                self.emit("queues", {"services": self.hub.service.queues()}, "queues")
             except Exception:
                 log.exception("queues push failed")

@@ -2,9 +2,10 @@
 OpenAPI document is generated from them: the two cannot drift apart."""
 from __future__ import annotations
 
-from typing import ClassVar, Literal, Optional
+import unicodedata
+from typing import Annotated, ClassVar, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Priority = Literal["elderly", "disabled", "pregnant", "child", "veteran"]
 TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "cancelled"]
@@ -21,23 +22,62 @@ class Response(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+# ---- text fields ----------------------------------------------------------------------------
+def _refuse(value: str, allowed: str) -> str:
+    for i, ch in enumerate(value):
+        if ch in allowed:
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs") or ch in ("\ufffe", "\uffff", "\u2028", "\u2029"):
+            what = "an unpaired surrogate" if category == "Cs" else f"the control character U+{ord(ch):04X}"
+            raise ValueError(f"{what} (at position {i}) has no place in this text")
+    return value
+
+
+def _plain(value: str) -> str:
+    return _refuse(value, "")
+
+
+def _multiline(value: str) -> str:
+    return _refuse(value.replace("\r\n", "\n").replace("\r", "\n"), "\n\t")
+
+
+def _secret(value: str) -> str:
+    for i, ch in enumerate(value):
+        if unicodedata.category(ch) == "Cs":
+            raise ValueError(f"an unpaired surrogate (at position {i}) cannot be a character of a password")
+    return value
+
+
+#: One line of text someone typed (a name, a reason, a code): control characters (U+0000–U+001F,
+#: U+007F–U+009F, a newline or a tab too), unpaired surrogates, U+FFFE/U+FFFF and the line and
+#: paragraph separators are refused with 400; they have no meaning there and only break logs,
+#: exports and screens.
+PlainText = Annotated[str, AfterValidator(_plain)]
+#: Text that may span lines (a visitor's comment): as PlainText, but newlines (CR LF and CR are
+#: made LF) and tabs are kept.
+MultilineText = Annotated[str, AfterValidator(_multiline)]
+#: A password: any character but an unpaired surrogate (which no keyboard types and UTF-8 cannot hold).
+SecretText = Annotated[str, AfterValidator(_secret)]
+
+
 # ---- requests -------------------------------------------------------------------------------
 class LoginRequest(Request):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: PlainText = Field(min_length=1, max_length=64)
+    password: SecretText = Field(min_length=1, max_length=256)
 
 
 class IssueTicketRequest(Request):
-    service: str = Field(min_length=1, max_length=64, description="service code from the catalog")
+    service: PlainText = Field(min_length=1, max_length=64, description="service code from the catalog")
     priority: Optional[Priority] = Field(default=None, description="a priority group, or null")
 
 
 class TransferRequest(Request):
-    service: str = Field(min_length=1, max_length=64, description="the service the ticket will wait for")
+    service: PlainText = Field(min_length=1, max_length=64, description="the service the ticket will wait for")
 
 
 class PauseRequest(Request):
-    reason: str = Field(min_length=1, max_length=200, description="why the desk pauses, shown to supervisors")
+    reason: PlainText = Field(min_length=1, max_length=200, description="why the desk pauses, shown to supervisors")
 
 
 class EmptyRequest(Request):

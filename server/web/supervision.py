@@ -13,16 +13,14 @@ Routes (``/api/v1``, every one declared with ``@endpoint`` so that it is in the 
     POST /tickets/{id}/move {"service"}     supervisor, admin: wait for another service instead
     GET  /admin/users · POST /admin/users · POST /admin/users/disable|enable|password|agency {"username", ...}   admin
 
-and the page ``/supervisor``. Besides routes, ``register`` adds: the opening-hours check for
-kiosks (``POST /tickets`` from a kiosk token outside the opening hours: 409 ``center_closed``
-naming the next opening), the end-of-day close (once at start, then a background task at
-every local midnight), and pushes for the events the realtime module does not know.
+and the page ``/supervisor``. Besides routes, ``register`` adds the end-of-day close (once at
+start, then a background task at every local midnight). The opening hours are a rule of issuing
+(``server.rules.hours``); every push of a supervisor's action goes through the realtime worker.
 """
 from __future__ import annotations
 
 import hmac
 import logging
-from datetime import datetime
 from typing import Literal, Optional
 
 from flask import Blueprint, Response, jsonify, request
@@ -34,12 +32,12 @@ from ..reports import PeriodError, export_csv, export_rows, export_xlsx, parse_p
 from ..reports.live import overview
 from ..rules import NotFound, Outcome
 from ..rules import events as ev
-from ..rules.hours import is_open, next_opening
-from .auth import current_actor, hub
+from ..rules import hours as hours_rule
+from .auth import hub
 from .endpoint import endpoint
 from .errors import ApiError
 from .pages import TEMPLATES, render_page
-from .schemas import Request, Response as ResponseModel, UserInfo
+from .schemas import MultilineText, PlainText, Request, Response as ResponseModel, SecretText, UserInfo
 
 log = logging.getLogger("hangdoi.supervision")
 
@@ -53,7 +51,7 @@ pages = Blueprint("supervision_pages", __name__, template_folder=str(TEMPLATES))
 # ---- bodies -----------------------------------------------------------------------------------
 class RatingRequest(Request):
     score: int = Field(ge=1, le=5, description="1 = Rất không hài lòng … 5 = Rất hài lòng")
-    comment: Optional[str] = Field(default=None, max_length=500)
+    comment: Optional[MultilineText] = Field(default=None, max_length=500)
 
 
 RatingRequest.error_codes = {"score": "invalid_score", "comment": "invalid_comment"}
@@ -64,30 +62,30 @@ class CallTicketRequest(Request):
 
 
 class CancelRequest(Request):
-    reason: Optional[str] = Field(default=None, max_length=200)
+    reason: Optional[PlainText] = Field(default=None, max_length=200)
 
 
 class MoveRequest(Request):
-    service: str = Field(min_length=1, max_length=64, description="the service the ticket will wait for instead")
+    service: PlainText = Field(min_length=1, max_length=64, description="the service the ticket will wait for instead")
 
 
 class NewUserRequest(Request):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: PlainText = Field(min_length=1, max_length=64)
+    password: SecretText = Field(min_length=1, max_length=256)
     role: Literal["officer", "supervisor", "admin"]
-    agency: Optional[str] = Field(default=None, max_length=32)
+    agency: Optional[PlainText] = Field(default=None, max_length=32)
 
 
 class UsernameRequest(Request):
-    username: str = Field(min_length=1, max_length=64, description="the user's name")
+    username: PlainText = Field(min_length=1, max_length=64, description="the user's name")
 
 
 class PasswordRequest(UsernameRequest):
-    password: str = Field(min_length=1, max_length=256, description="the new password (at least 6 characters)")
+    password: SecretText = Field(min_length=1, max_length=256, description="the new password (at least 6 characters)")
 
 
 class AgencyRequest(UsernameRequest):
-    agency: Optional[str] = Field(description="an agency code, or null (not for officers)")
+    agency: Optional[PlainText] = Field(description="an agency code, or null (not for officers)")
 
 
 class Rating(ResponseModel):
@@ -206,8 +204,8 @@ class AdminUserList(ResponseModel):
 @endpoint("Rate a finished ticket (one rating per ticket)", auth=("anyone",), body=RatingRequest,
           responses={201: RatingEnvelope}, errors=(401, 403, 404, 409), tag="ratings",
           query={"t": "the ticket's secret, from its status_url (the visitor's phone)"},
-          description="Staff; the desk display of the desk that served the ticket; or anyone with the "
-                      "ticket's secret. 409 `not_done` before the ticket is finished, `already_rated` after a "
+          description="Staff; the desk display of the desk that served the ticket (for 10 minutes after it "
+                      "was finished); or anyone with the ticket's secret. 409 `not_done` before the ticket is finished, `already_rated` after a "
                       "first rating; 400 `invalid_score` outside 1–5.")
 def rate_ticket(actor, ticket_id: int, body: RatingRequest):
     h = hub()
@@ -217,8 +215,12 @@ def rate_ticket(actor, ticket_id: int, body: RatingRequest):
         source = "staff"
     elif actor is not None and actor.role == "display":
         device = h.devices.by_id(actor.device)
-        desk = _ticket_desk(ticket_id)
+        desk, finished_at = _ticket_desk(ticket_id)
         if device is not None and device.display_kind == "desk" and desk is not None and desk == device.desk:
+            if finished_at is not None and h.clock.now() - finished_at > DISPLAY_RATING_WINDOW_S:
+                # a desk display's URL must not let anyone rate the desk's earlier visitors
+                raise ApiError(403, "forbidden", f"this display may rate a ticket only in the "
+                                                 f"{DISPLAY_RATING_WINDOW_S // 60} minutes after it was served")
             source = "desk_display"
     if source is None and secret is not None:
         try:
@@ -241,10 +243,14 @@ def rate_ticket(actor, ticket_id: int, body: RatingRequest):
     return response
 
 
-def _ticket_desk(ticket_id: int) -> int | None:
+DISPLAY_RATING_WINDOW_S = 600     # a desk display rates a ticket this long after it was finished
+
+
+def _ticket_desk(ticket_id: int) -> tuple[int | None, float | None]:
+    """The desk that served the ticket and when it finished (None, None for no such ticket)."""
     with hub().storage.read() as db:
-        row = db.execute("SELECT desk FROM tickets WHERE id = ?", [ticket_id]).fetchone()
-    return row[0] if row else None
+        row = db.execute("SELECT desk, finished_at FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+    return (row[0], row[1]) if row else (None, None)
 
 
 # ---- reports ----------------------------------------------------------------------------------
@@ -328,9 +334,10 @@ def report_tickets(actor):
     data = off_the_loop(_export, period, fmt)
     name = f"hangdoi-phieu-{period.start.isoformat()}_{period.end.isoformat()}" + (
         f"-{period.agency}" if period.agency else "")
-    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else \
+    name = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)   # a header, quoted
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(data, mimetype=mimetype, headers={
+    return Response(data, content_type=content_type, headers={
         "Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"})
 
 
@@ -497,39 +504,8 @@ def supervisor_page():
     return render_page("supervisor.html")
 
 
-# ---- opening hours ----------------------------------------------------------------------------
-WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
-
-
-def opening_text(moment: datetime) -> str:
-    """``07:30 Thứ Hai, 24/11/2026``."""
-    return f"{moment:%H:%M} {WEEKDAYS_VI[moment.weekday()]}, {moment:%d/%m/%Y}"
-
-
-def refuse_kiosk_when_closed():
-    """Before ``POST /api/v1/tickets``: a kiosk outside the opening hours gets 409 ``center_closed``."""
-    if request.method != "POST" or request.path != "/api/v1/tickets":
-        return None
-    h = hub()
-    hours = h.config.opening_hours
-    if hours is None:
-        return None
-    try:
-        actor = current_actor()
-    except ApiError:
-        return None                       # the endpoint itself answers 401
-    if actor is None or actor.role != "kiosk":
-        return None                       # staff may still issue (a visitor let in late)
-    now = h.clock.local()
-    if is_open(hours, now):
-        return None
-    opening = next_opening(hours, now)
-    if opening is None:
-        raise ApiError(409, "center_closed", "Trung tâm đang ngoài giờ làm việc (the center is closed).")
-    raise ApiError(409, "center_closed",
-                   f"Trung tâm đang ngoài giờ làm việc. Mời quay lại lúc {opening_text(opening)} "
-                   f"(the center is closed; it opens at {opening.isoformat(timespec='minutes')}).",
-                   [{"field": "next_opening", "message": opening.isoformat(timespec="minutes")}])
+# ---- opening hours: a rule of issuing (server.rules.hours.check_issuing) ------------------------
+opening_text = hours_rule.opening_text
 
 
 # ---- end of day -------------------------------------------------------------------------------
@@ -563,33 +539,10 @@ def end_of_day_loop(h, sleep, *, max_sleep_s: float = 60.0, rounds: int | None =
             rounds -= 1
 
 
-# ---- pushes the realtime module does not make -------------------------------------------------
-EXTRA_PUSH = {ev.CANCELLED, ev.REACTIVATED, ev.CLOSED_END_OF_DAY}
-
-
-def push_supervision_events(h, outcome: Outcome) -> None:
-    """After a cancel, a reactivation or the end-of-day close: fresh ``queues`` for screens, and the
-    desk a cancelled ticket left to staff and that desk's screens."""
-    events = [e for e in outcome.events if e.type in EXTRA_PUSH]
-    if not events or h.realtime is None:
-        return
-    sio = h.realtime.socketio
-    sio.emit("queues", {"services": h.service.queues()}, to="queues")
-    for number in sorted({e.desk for e in events if e.type == ev.CANCELLED and e.desk is not None}):
-        from .views import compact_desk
-
-        desk = h.service.desk(number)
-        sio.emit("desk", {"desk": desk}, to="staff")
-        sio.emit("desk", {"desk": desk}, to=f"desk:{number}")
-        sio.emit("desks", {"desks": [compact_desk(desk)]}, to="hall")
-
-
 def register(app, hub) -> None:
     """Called by the application factory: add the supervision routes."""
     app.register_blueprint(api)
     app.register_blueprint(pages)
-    app.before_request(refuse_kiosk_when_closed)
-    hub.subscribers.append(lambda outcome: push_supervision_events(hub, outcome))
     run_end_of_day(hub)                       # on start after a night off
     if not isinstance(hub.clock, FixedClock) and hub.realtime is not None:
         # a FixedClock never moves by itself: tests call run_end_of_day / end_of_day_loop directly

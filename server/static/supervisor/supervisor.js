@@ -41,7 +41,7 @@
   var STATUS_TEXT = { waiting: "Đang chờ", called: "Đã gọi", serving: "Đang phục vụ", done: "Đã xong",
     no_show: "Vắng mặt", cancelled: "Đã hủy" };
   var ROLE_TEXT = { officer: "Cán bộ", supervisor: "Giám sát", admin: "Quản trị" };
-  var PRINTER_TEXT = { online: "Sẵn sàng", paper_low: "Sắp hết giấy", paper_out: "Hết giấy", offline: "Mất kết nối",
+  var PRINTER_TEXT = { online: "Sẵn sàng", paper_low: "Sắp hết giấy", paper_out: "Hết giấy", offline: "Không hoạt động",
     unknown: "Chưa rõ" };
   var PRIORITY_TEXT = { elderly: "người cao tuổi", disabled: "người khuyết tật", pregnant: "phụ nữ mang thai",
     child: "trẻ em", veteran: "người có công" };
@@ -317,6 +317,13 @@
       var cell = el("td", p ? "printer " + p.state : "muted", p ? (PRINTER_TEXT[p.state] || p.state) +
         (p.detail ? " — " + p.detail : "") : "chưa có dữ liệu");
       if (p && p.updated_at) cell.title = "Cập nhật lúc " + clockText(p.updated_at);
+      var jobs = k.print_jobs;
+      if (jobs && jobs.failed) {      // the truth of the paper: tickets the printer did not take (or not confirm)
+        var f = jobs.last_failure;
+        var why = f && f.error && !(p && p.detail === f.error) ? ": " + f.error : "";
+        cell.appendChild(el("div", "print-failed", jobs.failed + " phiếu không in được hôm nay" +
+          (f ? " (gần nhất " + f.code + why + ")" : "") + " · " + jobs.failed + " not printed today"));
+      }
       row.appendChild(cell);
       body.appendChild(row);
     });
