@@ -16,6 +16,7 @@ class RuleContext:
     priority_max_in_row: int = 3
     default_service_s: float = 20 * 60
     kiosk_tickets_per_minute: int = 0          # [limits]; 0 = a kiosk may issue without limit
+    opening_hours: object = field(default=None, compare=False)   # the config's OpeningHours (None: always open)
     service_times: ServiceTimes = field(default_factory=ServiceTimes, compare=False)
 
     def mean_service_s(self, db, service: str) -> float:

@@ -75,7 +75,8 @@ class Visitor:
     first_service: str | None = None
     agency: str | None = None
     issued: float | None = None   # simulated seconds since midnight
-    estimate_real_s: float | None = None
+    estimate_real_s: float | None = None      # None: no open desk served the service at issue
+    estimate_kind: str | None = None          # the ticket's estimate.kind at issue
     waiting_ahead: int | None = None
     first_call: float | None = None
     first_desk: int | None = None
@@ -257,7 +258,9 @@ class Day:
         t = answer["ticket"]
         v.issued = self.now()
         v.ticket_id, v.code, v.first_service, v.agency = t["id"], t["code"], t["service"], t["agency"]
-        v.estimate_real_s, v.waiting_ahead = float(t["estimated_wait_s"]), t["waiting_ahead"]
+        est = t.get("estimated_wait_s")
+        v.estimate_real_s, v.waiting_ahead = (float(est) if est is not None else None), t["waiting_ahead"]
+        v.estimate_kind = (t.get("estimate") or {}).get("kind")
         v.status = "waiting"
         self.by_ticket[v.ticket_id] = v
         self.waiting[v.service] += 1

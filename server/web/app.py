@@ -42,7 +42,8 @@ class Hub:
             clock=clock, public_url=config.center.public_url,
             priority_max_in_row=config.queue.priority_max_in_row,
             default_service_s=config.queue.default_service_min * 60,
-            kiosk_tickets_per_minute=config.limits.kiosk_tickets_per_minute))
+            kiosk_tickets_per_minute=config.limits.kiosk_tickets_per_minute,
+            opening_hours=config.opening_hours))
         self.devices = DeviceRegistry(config)
         self.secret_key = secret_key(storage)
         self.signer = TokenSigner(self.secret_key, config.queue.token_ttl_hours * 3600)
