@@ -122,6 +122,7 @@ class QueueSettings:
     priority_max_in_row: int
     default_service_min: float      # service time assumed before there is history
     token_ttl_hours: float
+    called_alert_min: float = 10    # supervisors are alerted when a called ticket is not started by then
 
 
 @dataclass(frozen=True)
@@ -621,6 +622,7 @@ _QUEUE = {
     "priority_max_in_row": _k(_integer(1), default=3),
     "default_service_min": _k(_positive_number, default=20),
     "token_ttl_hours": _k(_positive_number, default=12),
+    "called_alert_min": _k(_positive_number, default=10),
 }
 _PRINTING = {
     "max_delay_s": _k(_integer(0), default=120),

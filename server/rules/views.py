@@ -51,12 +51,14 @@ def estimate_info(ctx: RuleContext, kind: str | None, seconds: int | None) -> di
     return {"kind": kind, "opens_at": opens_at}
 
 
-def ticket_view(db, ctx: RuleContext, row: dict, estimate_s: int | None | bool = False) -> dict[str, Any]:
-    """``estimate_s``: the ticket's estimate when the caller already has it (``waiting_views``)."""
+def ticket_view(db, ctx: RuleContext, row: dict, known: tuple | None = None) -> dict[str, Any]:
+    """``known``: (seconds, kind) of the ticket's estimate when the caller has them (``waiting_views``)."""
     if row["status"] == "waiting":
         ahead = row["ahead"] if "ahead" in row else waiting_ahead(db, row)
-        estimate = estimate_for_ticket(db, ctx, row, ahead) if estimate_s is False else estimate_s
-        info = estimate_info(ctx, estimate_kind(db, ctx, row["service"]), estimate)
+        if known is None:
+            known = estimate_for_ticket(db, ctx, row, ahead), estimate_kind(db, ctx, row["service"])
+        estimate = known[0]
+        info = estimate_info(ctx, known[1], estimate)
     else:
         ahead, estimate, info = 0, 0, None
     iso = ctx.clock.iso
@@ -109,7 +111,8 @@ def waiting_views(db, ctx: RuleContext, services, ids=None) -> dict[int, dict[st
     if not wanted:
         return {}
     estimates = estimates_for_waiting(db, ctx, {r["service"] for r in wanted})
-    return {r["id"]: ticket_view(db, ctx, r, estimates.get(r["id"])) for r in wanted}
+    kinds = {s: estimate_kind(db, ctx, s) for s in {r["service"] for r in wanted}}
+    return {r["id"]: ticket_view(db, ctx, r, (estimates.get(r["id"]), kinds[r["service"]])) for r in wanted}
 
 
 def desk_view(db, ctx: RuleContext, number: int) -> dict[str, Any] | None:
