@@ -17,7 +17,7 @@ the original issue time, over every service the desk serves):
 * each ticket then holds its desk for the service's mean time at that desk.
 
 Every estimate also says what it stands on (``estimate_kinds``): ``live`` (tickets of the service
-finished today, or one at a desk now), ``history`` (only earlier days' tickets, of this service or
+finished today), ``history`` (only earlier days' tickets, of this service or
 of the center), ``no_history`` (nothing: the configured default service time), ``no_open_desk``.
 
 ``waiting_ahead`` stays what the ticket shows ("people before you in this service"); the replay
@@ -322,12 +322,12 @@ def _build_hall(db, ctx, services, now: float, all_rows) -> _Hall:
             free_at = max(free_at, now + max(typical - elapsed, 0.5 * elapsed))
         desks.append(_Desk(number, services_of[number], free_at, streak or 0, p))
     covered = {s for d in desks for s in d.services}
-    pooled = bool(running) or bool(times._derived()[0].durations)
+    pooled = bool(times._derived()[0].durations)
     kinds = {}
     for s, h in histories.items():
         if s not in covered:
             kinds[s] = "no_open_desk"
-        elif running.get(s) or (h.durations and h.latest_day == ctx.clock.day_of(now)):
+        elif h.durations and h.latest_day == ctx.clock.day_of(now):
             kinds[s] = "live"
         elif h.durations or pooled:
             kinds[s] = "history"
