@@ -35,7 +35,10 @@ def main() -> None:
 @click.option("--host", default=None, help="address to listen on (default: [server] host)")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="port (default: [server] port)")
 @click.option("--access-log/--no-access-log", default=False, help="log every HTTP request in one line")
-def serve(config_path: str, host: str | None, port: int | None, access_log: bool) -> None:
+@click.option("--public-url", default=None, envvar="HANGDOI_PUBLIC_URL", metavar="URL",
+              help="the address visitors' phones reach the server at, base of the QR links on tickets "
+                   "(default: [center] public_url; or $HANGDOI_PUBLIC_URL)")
+def serve(config_path: str, host: str | None, port: int | None, access_log: bool, public_url: str | None) -> None:
     """Run the central server (HTTP API, pages and websockets) until SIGTERM or Ctrl-C."""
     from gevent import monkey
 
@@ -43,7 +46,27 @@ def serve(config_path: str, host: str | None, port: int | None, access_log: bool
     from .serve import run
 
     config = load_or_exit(config_path)
+    if public_url:
+        config = with_public_url(config, public_url)
     sys.exit(run(config, host=host, port=port, access_log=access_log))
+
+
+def with_public_url(config, url: str):
+    """``config`` with ``[center] public_url`` replaced by ``url`` (checked: http(s)://host[:port][/path])."""
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    try:
+        parts.port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        fail(f'--public-url "{url}" must be an http:// or https:// address, e.g. http://192.168.1.20:5000')
+    if hasattr(config, "model_copy"):                 # a pydantic config
+        return config.model_copy(update={"center": config.center.model_copy(update={"public_url": url})})
+    return dataclasses.replace(config, center=dataclasses.replace(config.center, public_url=url))
 
 
 @main.command("check-config")

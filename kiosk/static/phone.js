@@ -23,7 +23,7 @@
       return at.length >= 16 ? "Chưa có quầy mở (mở cửa lúc " + at.slice(11, 16) + " ngày " + at.slice(8, 10) + "/" +
         at.slice(5, 7) + ")" : "Chưa có quầy mở";
     }
-    if (kind === "no_history" && seconds > 0) return "chưa có số liệu để ước tính";
+    if (kind === "no_history" && seconds > 0) return "Chưa có số liệu để ước tính";
     var m = Math.round(Math.max(0, seconds || 0) / 60);
     if (m < 1) return "dưới 1 phút";
     if (m < 60) return "khoảng " + m + " phút";
