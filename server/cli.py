@@ -163,6 +163,8 @@ def kiosk(server_url: str, token: str, printer_spec: str, status_interval: float
 @click.option("--lunch", default="11:30-13:30", show_default=True, help='HH:MM-HH:MM, or "none"')
 @click.option("--lunch-share", default=0.85, show_default=True, type=click.FloatRange(0, 1),
               help="share of desks that pause for lunch")
+@click.option("--desk-breaks", "desk_breaks", default=0.15, show_default=True, type=click.FloatRange(0, 1),
+              help="share of desks that close for 30-90 minutes during the day (the officer signs out) and open again")
 @click.option("--phones", default=0.25, show_default=True, type=click.FloatRange(0, 1),
               help="share of visitors following their ticket on a phone")
 @click.option("--phones-max", default=60, show_default=True, type=click.IntRange(0, 1000),
@@ -188,7 +190,7 @@ def kiosk(server_url: str, token: str, printer_spec: str, status_interval: float
 @click.option("--keep", is_flag=True, help="keep the temporary folder (database, logs, printed tickets)")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def simulate(config_path, visitors, hours, speed, seed, desks_extra, mix, priority_share, no_show, transfer, lunch,
-             lunch_share, phones, phones_max, halls, desk_displays, kiosks, print_tickets, voice, overtime, server_url,
+             lunch_share, desk_breaks, phones, phones_max, halls, desk_displays, kiosks, print_tickets, voice, overtime, server_url,
              kiosk_token, display_token, users, server_pid, json_path, keep, quiet) -> None:
     """Replay a day of the center against a real server, faster than real time, and report waits,
     the estimate's error, deliveries to displays and printers, and the server's CPU and memory."""

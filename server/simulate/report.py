@@ -55,6 +55,15 @@ def estimate_figures(visitors, speed: float) -> dict:
                         "median_pct": s["median_pct"], "median_bias_min": s["median_bias_min"],
                         "median_actual_min": round(percentile(actual, 50) / 60, 1)})
     out["by_hour"] = by_hour
+    issued = [v for v in visitors if v.issued is not None]
+    # no number at all: no open desk served the service when the ticket was taken ("Chưa có quầy mở")
+    out["no_estimate"] = sum(1 for v in issued if v.estimate_real_s is None)
+    kinds = Counter(getattr(v, "estimate_kind", None) or "unknown" for v in issued)
+    out["kinds"] = dict(sorted(kinds.items()))
+    plain = [(v.estimate_real_s * speed, v.first_call - v.issued) for v in called
+             if getattr(v, "estimate_kind", None) != "no_history"]
+    # what the screens show as a number (a "no_history" estimate is shown as "no data yet")
+    out["shown"] = error_summary(plain).as_dict()
     return out
 
 
@@ -154,6 +163,13 @@ def render(r: dict) -> str:
                      f"median bias {e['median_bias_min']:+} min")
         lines.append("  error % = |estimate − actual| / max(actual, 5 min); actual = issue → first call, "
                      "estimate = the server's estimated_wait_s × speed")
+        shown = e.get("shown") or {}
+        if shown.get("n"):
+            lines.append(f"  shown as a number ({shown['n']} tickets, not the \"no data yet\" ones): median error "
+                         f"{shown['median_pct']} % (p90 {shown['p90_pct']} %)")
+        if "kinds" in e:
+            lines.append(f"  estimates by what they stood on: " + ", ".join(f"{k} {n}" for k, n in e["kinds"].items())
+                         + f" · {e['no_estimate']} tickets without a number (no open desk: \"Chưa có quầy mở\")")
         lines.append("  by hour of issue: " + " · ".join(
             f"{h['hour']:02d}h n={h['n']} {h['median_pct']}%" for h in e["by_hour"]))
     lines.append("")
