@@ -106,7 +106,9 @@ def phone_figures(phones, calls_by_ticket) -> dict:
         delivered += sum(min(phone.calls[k], n) for k, n in expected.items())
         missing += sum(max(0, n - phone.calls[k]) for k, n in expected.items())
         duplicates += sum(max(0, phone.calls[k] - n) for k, n in expected.items())
+    updated = [p.updates for p in followed if p.acked_status == "waiting"]
     return {"enabled": True, "followed": len(followed), "checked": checked, "skipped_over_cap": phones.skipped,
+            "live_updates": sum(updated), "live_updates_p50": percentile(updated, 50) if updated else 0,
             "calls_expected": expected_total, "calls_delivered": delivered, "missing": missing,
             "duplicates": duplicates, "errors": errors, "exactly_once": missing == 0 and duplicates == 0}
 
@@ -189,6 +191,9 @@ def render(r: dict) -> str:
         lines.append(f"Phones: {p['followed']} followed ({p['checked']} before their call) · calls expected "
                      f"{p['calls_expected']}, delivered {p['calls_delivered']}, missing {p['missing']}, duplicates "
                      f"{p['duplicates']} · {ok(p['exactly_once'])}")
+        if "live_updates" in p:
+            lines.append(f"  while waiting, the phones got {p['live_updates']} updates of their place or estimate "
+                         f"(median {p['live_updates_p50']:g} a phone)")
     pr = r["printing"]
     if pr.get("enabled"):
         for k in pr["kiosks"]:
