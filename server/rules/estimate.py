@@ -17,16 +17,17 @@ the original issue time, over every service the desk serves):
 * each ticket then holds its desk for the service's mean time at that desk.
 
 Every estimate also says what it stands on (``estimate_kinds``): ``live`` (tickets of the service
-finished today), ``history`` (only earlier days' tickets, of this service or
-of the center), ``no_history`` (nothing: the configured default service time), ``no_open_desk``.
+finished today), ``history`` (only earlier days' tickets, of this service or of the center),
+``no_history`` (nothing: the configured default service time), ``no_open_desk``.
 
 ``waiting_ahead`` stays what the ticket shows ("people before you in this service"); the replay
 also counts the other services' tickets that share the same desks, which is what makes the
 estimate right at desks serving several services.
 
 Service times are the desk time of the last ``RECENT_TICKETS`` finished tickets of a service
-(call to finish, last 30 days: the first tickets of a day are estimated from the days before, outliers clipped at 3 × the median), until there are
-``MIN_HISTORY`` of them the configured default. Each desk gets a pace factor from its own recent
+(call to finish, last 30 days, so that the first tickets of a day are estimated from the days
+before; outliers clipped at 3 × the median), until there are ``MIN_HISTORY`` of them the
+configured default. Each desk gets a pace factor from its own recent
 tickets against those means, shrunk towards 1. Every time constant is a fraction of the
 configured default service time, so a center whose day is compressed (``hangdoi simulate``
 divides the default by its speed) gets the same estimates, compressed.
@@ -223,7 +224,7 @@ class _Desk:
 class _Hall:
     now: float
     day: str
-    desks: list[_Desk]                          # desks that will call (open, paused, or stand-ins)
+    desks: list[_Desk]                          # desks that will call (open or paused)
     services_of: dict[int, tuple[str, ...]]     # every active desk → its active services
     means: dict[str, float] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)     # service → what its estimate stands on
