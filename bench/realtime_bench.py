@@ -16,6 +16,14 @@ Three runs, each on a fresh server, and the medians of their figures; loopback o
 bounded; under two minutes with the defaults.
 
     python bench/realtime_bench.py [--clients 1000] [--rate 10] [--seconds 20] [--runs 3] [--processes 4]
+
+``--followers N`` measures instead what the server computes for the followers of waiting tickets
+after a call (issue 10): N tickets waiting in one service, every one followed; the time of one
+round of ``Realtime.push_followers``' computation (``views.waiting_views``: one replay for all),
+against ``ticket_view`` asked ticket by ticket (the naive way, timed on a sample). In-process, no
+sockets; medians of 5 rounds.
+
+    python bench/realtime_bench.py --followers 3000
 """
 from __future__ import annotations
 
@@ -260,7 +268,11 @@ def main() -> int:
     add_load_options(parser, seconds=20.0)
     parser.add_argument("--runs", type=int, default=3, help="runs, each on a fresh server; medians are printed")
     parser.add_argument("--json", action="store_true", help="also print the median figures as one JSON line")
+    parser.add_argument("--followers", type=int, default=0,
+                        help="only measure the followers' recomputation with this many waiting tickets")
     args = parser.parse_args()
+    if args.followers:
+        return followers_bench(args.followers)
     if not 1 <= args.clients <= 5000 or not 0 < args.rate <= 200 or not 1 <= args.seconds <= 120:
         parser.error("keep --clients 1..5000, --rate 0..200, --seconds 1..120")
     if not 1 <= args.runs <= 10:
@@ -281,6 +293,69 @@ def main() -> int:
     print(f"targets p99 < 100 ms, < 250 MB: {'met' if ok else 'MISSED'}")
     if args.json:
         print(json.dumps(medians))
+    return 0
+
+
+def followers_bench(n: int) -> int:
+    """Time ``waiting_views`` for ``n`` waiting tickets of one service against ticket_view one by one."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server.clock import FixedClock
+    from server.config import parse_config
+    from server.rules import Actor, QueueService, RuleContext
+    from server.rules.views import ticket_row, ticket_view, waiting_views
+    from server.storage import Storage
+    from server.storage.sync import sync_config
+
+    if not 1 <= n <= 20000:
+        print("keep --followers 1..20000")
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="hangdoi-followers-"))
+    try:
+        config = parse_config({
+            "center": {"name": "Bench", "timezone": "Asia/Ho_Chi_Minh"},
+            "server": {"database": str(tmp / "f.db")},
+            "agencies": [{"code": "CA", "name": "Công an", "services": [
+                {"code": "CA-CC", "name": "Căn cước", "prefix": "C"}, {"code": "CA-XNC", "name": "Hộ chiếu", "prefix": "X"}]}],
+            "desks": [{"number": i, "agency": "CA", "services": ["CA-CC", "CA-XNC"] if i % 2 else ["CA-CC"]}
+                      for i in range(1, 9)],
+            "kiosks": [{"id": "k", "token": "bench-kiosk-tok"}],
+        }, tmp)
+        tz = ZoneInfo("Asia/Ho_Chi_Minh")
+        clock = FixedClock(tz, datetime(2026, 11, 23, 8, 0, tzinfo=tz))
+        storage = Storage(config.server.database)
+        sync_config(storage, config)
+        service = QueueService(storage, RuleContext(clock=clock, public_url="http://x"))
+        kiosk = Actor(kind="device", role="kiosk", device="k", name="k")
+        officer = Actor(kind="user", role="officer", agency="CA", name="o")
+        rng = random.Random(1)
+        for i in range(n + 60):
+            service.issue(kiosk, "CA-CC" if rng.random() < 0.8 else "CA-XNC", "elderly" if rng.random() < 0.05 else None)
+            clock.advance(2)
+        for round_ in range(6):             # some history, desks busy
+            for d in range(1, 9):
+                service.call_next(officer, d)
+            clock.advance(300)
+        ctx = service.ctx
+        batch, naive = [], []
+        for _ in range(5):
+            clock.advance(1)
+            with storage.read() as db:
+                t0 = time.perf_counter()
+                views = waiting_views(db, ctx, {"CA-CC", "CA-XNC"})
+                batch.append(time.perf_counter() - t0)
+                ids = list(views)[:: max(1, len(views) // 100)]
+                t0 = time.perf_counter()
+                for i in ids:
+                    ticket_view(db, ctx, ticket_row(db, i))
+                naive.append((time.perf_counter() - t0) / len(ids) * len(views))
+        print(f"{len(views)} waiting tickets followed (2 services sharing 8 desks): one round of the followers' "
+              f"update {statistics.median(batch) * 1000:.0f} ms (median of 5); ticket by ticket it would take "
+              f"{statistics.median(naive) * 1000:.0f} ms")
+        storage.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -61,6 +61,7 @@ class TicketPrint:
     status_url: str  # encoded in the QR code
     priority_label: str | None = None  # e.g. "Ưu tiên: Người cao tuổi"
     courtesy: str = "Xin cảm ơn quý khách! Vui lòng chờ đến lượt."
+    estimate: dict | None = None  # the ticket's `estimate` (kind, opens_at): "Chưa có quầy mở", ...
 
 
 @dataclass(frozen=True)
@@ -155,9 +156,15 @@ def balanced_wrap(text: str, f: ImageFont.FreeTypeFont, max_w: int) -> tuple[str
     return tuple(wrap(text, f, lo))
 
 
-def wait_text(estimated_wait_s: int | None) -> str:
-    if estimated_wait_s is None:
-        return "Thời gian chờ dự kiến: chưa ước tính được"
+def wait_text(estimated_wait_s: int | None, estimate: dict | None = None) -> str:
+    """The estimate line; ``estimate`` is the ticket's ``estimate`` (kind, opens_at) when known."""
+    kind = (estimate or {}).get("kind") if isinstance(estimate, dict) else None
+    if estimated_wait_s is None or kind == "no_open_desk":
+        opens = str((estimate or {}).get("opens_at") or "")
+        when = f" (mở cửa lúc {opens[11:16]} ngày {opens[8:10]}/{opens[5:7]})" if len(opens) >= 16 else ""
+        return "Thời gian chờ dự kiến: Chưa có quầy mở" + when
+    if kind == "no_history" and estimated_wait_s > 0:
+        return "Thời gian chờ dự kiến: chưa có số liệu để ước tính"
     minutes = round(max(0, estimated_wait_s) / 60)
     if minutes < 1:
         return "Thời gian chờ dự kiến: dưới 1 phút"
@@ -294,7 +301,7 @@ def layout_ticket(t: TicketPrint, width_dots: int = 576, draw_qr: bool = True) -
         p.text(t.priority_label, s.body, bold=True, inverse=True)
         p.gap(6)
     p.text(f"Số người đang chờ trước bạn: {t.waiting_ahead}", s.body)
-    p.text(wait_text(t.estimated_wait_s), s.body)
+    p.text(wait_text(t.estimated_wait_s, t.estimate), s.body)
     p.text(f"Thời gian lấy số: {t.issued_at:%d/%m/%Y %H:%M}", s.body)
     n = qr_modules(t.status_url)
     module = qr_module_size(n, s.qr_target)

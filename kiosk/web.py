@@ -162,7 +162,7 @@ def phone_texts(ticket: dict) -> dict:
                                      "Xin liên hệ quầy hướng dẫn để được hỗ trợ."),
         "cancelled": ("Phiếu đã bị hủy", "Xin liên hệ quầy hướng dẫn nếu bạn vẫn cần được phục vụ."),
     }.get(status, (status, ""))
-    wait = wait_text(ticket.get("estimated_wait_s")).split(": ", 1)[-1]
+    wait = wait_text(ticket.get("estimated_wait_s"), ticket.get("estimate")).split(": ", 1)[-1]
     return {"title": title, "text": text, "wait": wait}
 
 

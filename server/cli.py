@@ -35,7 +35,10 @@ def main() -> None:
 @click.option("--host", default=None, help="address to listen on (default: [server] host)")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="port (default: [server] port)")
 @click.option("--access-log/--no-access-log", default=False, help="log every HTTP request in one line")
-def serve(config_path: str, host: str | None, port: int | None, access_log: bool) -> None:
+@click.option("--public-url", default=None, envvar="HANGDOI_PUBLIC_URL", metavar="URL",
+              help="the address visitors' phones reach the server at, base of the QR links on tickets "
+                   "(default: [center] public_url; or $HANGDOI_PUBLIC_URL)")
+def serve(config_path: str, host: str | None, port: int | None, access_log: bool, public_url: str | None) -> None:
     """Run the central server (HTTP API, pages and websockets) until SIGTERM or Ctrl-C."""
     from gevent import monkey
 
@@ -43,7 +46,27 @@ def serve(config_path: str, host: str | None, port: int | None, access_log: bool
     from .serve import run
 
     config = load_or_exit(config_path)
+    if public_url:
+        config = with_public_url(config, public_url)
     sys.exit(run(config, host=host, port=port, access_log=access_log))
+
+
+def with_public_url(config, url: str):
+    """``config`` with ``[center] public_url`` replaced by ``url`` (checked: http(s)://host[:port][/path])."""
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    try:
+        parts.port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        fail(f'--public-url "{url}" must be an http:// or https:// address, e.g. http://192.168.1.20:5000')
+    if hasattr(config, "model_copy"):                 # a pydantic config
+        return config.model_copy(update={"center": config.center.model_copy(update={"public_url": url})})
+    return dataclasses.replace(config, center=dataclasses.replace(config.center, public_url=url))
 
 
 @main.command("check-config")
@@ -140,6 +163,8 @@ def kiosk(server_url: str, token: str, printer_spec: str, status_interval: float
 @click.option("--lunch", default="11:30-13:30", show_default=True, help='HH:MM-HH:MM, or "none"')
 @click.option("--lunch-share", default=0.85, show_default=True, type=click.FloatRange(0, 1),
               help="share of desks that pause for lunch")
+@click.option("--desk-breaks", "desk_breaks", default=0.15, show_default=True, type=click.FloatRange(0, 1),
+              help="share of desks that close for 30-90 minutes during the day (the officer signs out) and open again")
 @click.option("--phones", default=0.25, show_default=True, type=click.FloatRange(0, 1),
               help="share of visitors following their ticket on a phone")
 @click.option("--phones-max", default=60, show_default=True, type=click.IntRange(0, 1000),
@@ -165,7 +190,7 @@ def kiosk(server_url: str, token: str, printer_spec: str, status_interval: float
 @click.option("--keep", is_flag=True, help="keep the temporary folder (database, logs, printed tickets)")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def simulate(config_path, visitors, hours, speed, seed, desks_extra, mix, priority_share, no_show, transfer, lunch,
-             lunch_share, phones, phones_max, halls, desk_displays, kiosks, print_tickets, voice, overtime, server_url,
+             lunch_share, desk_breaks, phones, phones_max, halls, desk_displays, kiosks, print_tickets, voice, overtime, server_url,
              kiosk_token, display_token, users, server_pid, json_path, keep, quiet) -> None:
     """Replay a day of the center against a real server, faster than real time, and report waits,
     the estimate's error, deliveries to displays and printers, and the server's CPU and memory."""

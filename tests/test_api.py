@@ -51,7 +51,9 @@ def test_catalog_lists_agencies_services_and_waits(client, tokens):
     assert body["center"]["name"].startswith("Trung tâm")
     assert [a["code"] for a in body["agencies"]] == ["STP", "CA"]
     lltp = body["agencies"][0]["services"][0]
-    assert lltp["code"] == "STP-LLTP" and lltp["waiting"] == 1 and lltp["estimated_wait_s"] > 0
+    assert lltp["code"] == "STP-LLTP" and lltp["waiting"] == 1
+    # no desk of the service is open: no number, and the reason (issue 10)
+    assert lltp["estimated_wait_s"] is None and lltp["estimate"] == {"kind": "no_open_desk", "opens_at": None}
     assert body["center"]["is_open"] is True
 
 

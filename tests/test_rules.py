@@ -244,10 +244,10 @@ def test_unknown_desk(service):
 # ---- estimates --------------------------------------------------------------------------------
 def test_estimate_uses_the_default_until_there_is_history_then_real_service_times(service, clock):
     first = issue(service, "CA-CC")
-    # one desk for CA-CC, closed: (0 + 0.5) × 20 min / 1 desk
-    assert first["estimated_wait_s"] == 600
+    # one desk for CA-CC, closed: nobody can tell when it opens (issue 10: it said "10 phút")
+    assert first["estimated_wait_s"] is None and first["estimate"]["kind"] == "no_open_desk"
     second = issue(service, "CA-CC")
-    assert second["waiting_ahead"] == 1 and second["estimated_wait_s"] == 1800
+    assert second["waiting_ahead"] == 1 and second["estimated_wait_s"] is None
     officer_ca = OFFICER_STP.__class__(kind="user", role="officer", agency="CA")
     for _ in range(4):                  # four tickets served in 2 minutes each
         issue(service, "CA-CC")

@@ -165,7 +165,10 @@ def test_a_short_simulated_day_against_a_real_server(tmp_path):
         assert sum(k["png_files"] for k in r["printing"]["kiosks"]) == t["issued"]
     # the estimate's error is measured and reported, with its definition
     e = r["estimate"]
-    assert e["n"] >= t["served"] and e["median_pct"] is not None and e["median_abs_min"] is not None
+    # (a ticket taken while no open desk served its service has no number: "Chưa có quầy mở")
+    assert e["n"] + e["no_estimate"] >= t["served"] and e["median_pct"] is not None and e["median_abs_min"] is not None
+    assert sum(e["kinds"].values()) == t["issued"]
+    assert r["phones"]["live_updates"] > 0           # the phones' place and estimate followed the queue
     assert "max(actual, 5 min)" in e["definition"]
     assert "median error" in report and "%" in report
     assert r["server"]["cpu_s"] > 0 and r["server"]["peak_rss_mb"] > 10

@@ -60,7 +60,12 @@ def test_overview_has_queues_desks_devices_and_no_alerts_on_a_quiet_morning(clie
     assert [k["id"] for k in body["devices"]["kiosks"]] == ["kiosk-1"]
     assert body["devices"]["kiosks"][0]["printer"] is None and body["devices"]["has_printer_data"] is False
     assert {d["id"]: d["kind"] for d in body["devices"]["displays"]} == {"hall-1": "hall", "desk-1": "desk"}
-    assert body["alerts"] == [] and body["thresholds"] == {"pause_alert_min": 15}
+    assert body["thresholds"] == {"pause_alert_min": 15, "called_alert_min": 10}
+    # the ticket waits while every desk of its service is closed: that is said (issue 10)
+    assert [(a["kind"], a["subject"]) for a in body["alerts"]] == [("no_open_desk", "STP-LLTP")]
+    client.post("/api/v1/desks/2/next", headers=bearer(tokens["stp1"]))      # a desk opens and calls it
+    body = client.get("/api/v1/supervision/overview", headers=bearer(tokens["gs"])).get_json()
+    assert body["alerts"] == []
 
 
 def test_alerts_for_a_late_queue_a_long_pause_and_a_printer_fault(client, tokens, clock, storage):

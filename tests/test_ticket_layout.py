@@ -78,7 +78,7 @@ def test_lines_are_in_the_agreed_order():
     t = make_ticket(priority_label="Ưu tiên: Người cao tuổi", waiting_ahead=7, estimated_wait_s=None)
     texts = [text for _, text in layout_ticket(t).texts]
     wanted = ["TRUNG TÂM", "Sở Tư pháp", "Lý lịch tư pháp", "A012", "Ưu tiên: Người cao tuổi",
-              "Số người đang chờ trước bạn: 7", "Thời gian chờ dự kiến: chưa ước tính được",
+              "Số người đang chờ trước bạn: 7", "Thời gian chờ dự kiến: Chưa có quầy mở",
               "22/11/2026 08:30", "Quét mã để theo dõi lượt của bạn", "Xin cảm ơn quý khách!"]
     positions = [next(i for i, text in enumerate(texts) if w in text) for w in wanted]
     assert positions == sorted(positions), texts
@@ -87,7 +87,7 @@ def test_lines_are_in_the_agreed_order():
 
 
 @pytest.mark.parametrize("seconds, words", [
-    (None, "chưa ước tính được"), (20, "dưới 1 phút"), (1860, "khoảng 31 phút"),
+    (None, "Chưa có quầy mở"), (20, "dưới 1 phút"), (1860, "khoảng 31 phút"),
     (5400, "khoảng 1 giờ 30 phút"), (7200, "khoảng 2 giờ"),
 ])
 def test_wait_wording(seconds, words):

@@ -29,6 +29,8 @@
       services_count: "{n} dịch vụ", waiting_count: "{n} người đang chờ",
       waiting: "Đang chờ", people: "người", wait_about: "Chờ khoảng {t}",
       min_under: "dưới 1 phút", min: "{m} phút", hour: "{h} giờ", hour_min: "{h} giờ {m} phút",
+      no_open_desk: "Chưa có quầy mở", opens_at: "Chưa có quầy mở (mở cửa lúc {t})",
+      no_history: "Chưa có số liệu để ước tính",
       elderly: "Người cao tuổi", elderly_sub: "từ đủ 60 tuổi trở lên",
       disabled: "Người khuyết tật", disabled_sub: "",
       pregnant: "Phụ nữ mang thai", pregnant_sub: "",
@@ -65,6 +67,8 @@
       services_count: "{n} services", services_count_one: "1 service", waiting_count: "{n} waiting",
       waiting: "Waiting", people: "", wait_about: "About {t}",
       min_under: "under 1 min", min: "{m} min", hour: "{h} h", hour_min: "{h} h {m} min",
+      no_open_desk: "No desk open yet", opens_at: "No desk open yet (opens at {t})",
+      no_history: "Not enough data for an estimate yet",
       elderly: "Elderly", elderly_sub: "aged 60 or over",
       disabled: "Person with a disability", disabled_sub: "",
       pregnant: "Pregnant woman", pregnant_sub: "",
@@ -110,7 +114,21 @@
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
-  function waitText(seconds) {
+  // what an estimate can honestly say: no open desk (estimated_wait_s null), nothing to go on
+  // (kind no_history), or the minutes; null when it is a plain number of minutes
+  function estimateNote(seconds, estimate) {
+    var kind = estimate && estimate.kind;
+    if (seconds === null || seconds === undefined || kind === "no_open_desk") {
+      var at = estimate && estimate.opens_at;
+      return at && at.length >= 16 ? t("opens_at", { t: at.slice(11, 16) }) : t("no_open_desk");
+    }
+    if (kind === "no_history" && seconds > 0) return t("no_history");
+    return null;
+  }
+
+  function waitText(seconds, estimate) {
+    var note = estimateNote(seconds, estimate);
+    if (note !== null) return note;
     var m = Math.round(Math.max(0, seconds || 0) / 60);
     if (m < 1) return t("min_under");
     if (m < 60) return t("min", { m: m });
@@ -289,7 +307,9 @@
     line1.appendChild(el("b", null, s.waiting));
     if (t("people")) line1.appendChild(document.createTextNode(" " + t("people")));
     side.appendChild(line1);
-    side.appendChild(el("div", null, t("wait_about", { t: waitText(s.estimated_wait_s) })));
+    var note = estimateNote(s.estimated_wait_s, s.estimate);
+    side.appendChild(el("div", note === null ? null : "estimate-note",
+                        note === null ? t("wait_about", { t: waitText(s.estimated_wait_s) }) : note));
   }
 
   // ---- priority ---------------------------------------------------------------------------
@@ -389,7 +409,7 @@
     pr.classList.toggle("hidden", !ticket.priority);
     pr.textContent = ticket.priority ? t("priority_label", { p: t(ticket.priority) }) : "";
     $("ticket-ahead").textContent = String(ticket.waiting_ahead);
-    $("ticket-wait").textContent = waitText(ticket.estimated_wait_s);
+    $("ticket-wait").textContent = waitText(ticket.estimated_wait_s, ticket.estimate);
     var img = $("ticket-qr");
     img.removeAttribute("src");
     loadQr(ticket.id, img);
@@ -525,6 +545,7 @@
         if (!s) return;
         s.waiting = fresh.waiting;
         s.estimated_wait_s = fresh.estimated_wait_s;
+        s.estimate = fresh.estimate;
         if (refs.serviceSide[s.code]) fillServiceSide(refs.serviceSide[s.code], s);
       });
       state.catalog.agencies.forEach(function (a) {
@@ -543,7 +564,7 @@
     if (state.screen === "services") renderServices();
     if (state.screen === "priority") renderPriorities();
     if (state.screen === "ticket" && state.ticket) {
-      $("ticket-wait").textContent = waitText(state.ticket.estimated_wait_s);
+      $("ticket-wait").textContent = waitText(state.ticket.estimated_wait_s, state.ticket.estimate);
       var pr = $("ticket-priority");
       if (state.ticket.priority) pr.textContent = t("priority_label", { p: t(state.ticket.priority) });
       renderPrintStatus();

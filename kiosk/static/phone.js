@@ -16,7 +16,14 @@
   function $(id) { return document.getElementById(id); }
   function setText(id, text) { var n = $(id); if (n.textContent !== String(text)) n.textContent = String(text); }
 
-  function waitText(seconds) {
+  function waitText(seconds, estimate) {
+    var kind = estimate && estimate.kind;
+    if (seconds === null || seconds === undefined || kind === "no_open_desk") {
+      var at = (estimate && estimate.opens_at) || "";      // ISO with the center's offset
+      return at.length >= 16 ? "Chưa có quầy mở (mở cửa lúc " + at.slice(11, 16) + " ngày " + at.slice(8, 10) + "/" +
+        at.slice(5, 7) + ")" : "Chưa có quầy mở";
+    }
+    if (kind === "no_history" && seconds > 0) return "Chưa có số liệu để ước tính";
     var m = Math.round(Math.max(0, seconds || 0) / 60);
     if (m < 1) return "dưới 1 phút";
     if (m < 60) return "khoảng " + m + " phút";
@@ -53,7 +60,7 @@
     setText("state-text", deskName && t.status === "called" ? words[1] + " (" + deskName + ")" : words[1]);
     $("facts").hidden = t.status !== "waiting";
     setText("ahead", t.waiting_ahead);
-    setText("wait", waitText(t.estimated_wait_s));
+    setText("wait", waitText(t.estimated_wait_s, t.estimate));
     document.title = (t.status === "called" ? "Mời đến quầy " + t.desk + " — " : "Số ") + t.code;
     $("alert-btn").hidden = audio !== null || t.status !== "waiting";
     $("alert-on").hidden = audio === null || t.status !== "waiting";

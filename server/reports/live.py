@@ -6,6 +6,10 @@ Alerts (thresholds are deliberately config-free):
   queue) has passed the service's ``target_wait_min``; since = that ticket's queue time + target.
 - ``paused``: a desk has been paused for more than ``PAUSE_ALERT_MIN`` (15) minutes; since =
   paused_at + 15 min.
+- ``no_open_desk``: tickets wait for a service that no open (or paused) desk serves; since =
+  the oldest waiting ticket's queue time.
+- ``called_long``: a called ticket has been neither started nor finished for
+  ``[queue] called_alert_min`` (default 10) minutes; since = its call + that time.
 - ``printer``: a kiosk's printer reports a fault (any state other than ``online``,
   ``paper_low`` and ``unknown``: ``paper_out``, ``offline``, ...); ``paper_low`` is a warning.
   Since = the time the state was reported (``device_states.updated_at``). Also when a kiosk's
@@ -23,6 +27,7 @@ threshold passes, between two fetches of this picture.
 from __future__ import annotations
 
 PAUSE_ALERT_MIN = 15
+CALLED_ALERT_MIN = 10            # the default of [queue] called_alert_min
 PRINTER_OK = ("online", "paper_low", "unknown")
 
 
@@ -49,27 +54,31 @@ def overview(db, hub, connected: dict[str, str] | None = None) -> dict:
             entry = by_agency[agency] = {"code": agency, "name": agency_name, "issued_today": counts.get(agency, 0),
                                          "services": []}
             agencies.append(entry)
-        q = queues.get(code, {"waiting": 0, "estimated_wait_s": 0})
+        q = queues.get(code, {"waiting": 0, "estimated_wait_s": None, "estimate": None})
         entry["services"].append({
             "code": code, "name": name, "target_wait_min": target, "waiting": q["waiting"],
-            "estimated_wait_s": q["estimated_wait_s"],
+            "estimated_wait_s": q["estimated_wait_s"], "estimate": q.get("estimate"),
             "longest_wait_s": int(now - oldest[code]) if code in oldest else 0,
             "oldest_queued_at": oldest.get(code),
         })
     desks = hub.service.desks()
     paused_at = dict(db.execute("SELECT number, paused_at FROM desks WHERE state = 'paused'").fetchall())
+    called_at = dict(db.execute("SELECT d.number, t.called_at FROM desks d JOIN tickets t ON t.id = d.current_ticket "
+                                "WHERE t.status = 'called'").fetchall())
     for desk in desks:
         desk["paused_at_ts"] = paused_at.get(desk["number"])
+        desk["called_at_ts"] = called_at.get(desk["number"])
+    called_alert_min = hub.config.queue.called_alert_min
     devices = _devices(db, hub, connected, today)
     return {
         "now": now,
         "server_time": clock.iso(now),
         "day": today,
-        "thresholds": {"pause_alert_min": PAUSE_ALERT_MIN},
+        "thresholds": {"pause_alert_min": PAUSE_ALERT_MIN, "called_alert_min": called_alert_min},
         "agencies": agencies,
         "desks": desks,
         "devices": devices,
-        "alerts": alerts(now, clock, agencies, desks, devices),
+        "alerts": alerts(now, clock, agencies, desks, devices, called_alert_min),
     }
 
 
@@ -110,12 +119,19 @@ def _devices(db, hub, connected: dict[str, str], today: str | None = None) -> di
             "has_printer_data": any(k["printer"] for k in kiosks) or bool(others)}
 
 
-def alerts(now: float, clock, agencies: list[dict], desks: list[dict], devices: dict) -> list[dict]:
+def alerts(now: float, clock, agencies: list[dict], desks: list[dict], devices: dict,
+           called_alert_min: float = CALLED_ALERT_MIN) -> list[dict]:
     out = []
     for agency in agencies:
         for s in agency["services"]:
             if s["oldest_queued_at"] is None:
                 continue
+            if (s.get("estimate") or {}).get("kind") == "no_open_desk":
+                since = s["oldest_queued_at"]
+                out.append({"kind": "no_open_desk", "level": "error", "since": clock.iso(since), "since_ts": since,
+                            "subject": s["code"], "agency": agency["code"],
+                            "message": f"{s['name']} ({agency['name']}): {s['waiting']} người đang chờ "
+                                       f"nhưng chưa có quầy nào mở phục vụ"})
             since = s["oldest_queued_at"] + s["target_wait_min"] * 60
             if now > since:
                 out.append({"kind": "late", "level": "error", "since": clock.iso(since), "since_ts": since,
@@ -129,6 +145,15 @@ def alerts(now: float, clock, agencies: list[dict], desks: list[dict], devices: 
             out.append({"kind": "paused", "level": "warning", "since": clock.iso(since), "since_ts": since,
                         "subject": str(desk["number"]), "agency": desk["agency"],
                         "message": f"{desk['name']} tạm dừng quá {PAUSE_ALERT_MIN} phút: {desk['pause_reason'] or ''}".strip()})
+    for desk in desks:
+        called = desk.get("called_at_ts")
+        if called is not None and now - called > called_alert_min * 60:
+            since = called + called_alert_min * 60
+            code = (desk.get("current_ticket") or {}).get("code") or ""
+            out.append({"kind": "called_long", "level": "warning", "since": clock.iso(since), "since_ts": since,
+                        "subject": str(desk["number"]), "agency": desk["agency"],
+                        "message": f"{desk['name']}: đã gọi {code} {int((now - called) // 60)} phút "
+                                   f"nhưng chưa bắt đầu phục vụ"})
     printers = [(k["id"], k["name"], k["printer"]) for k in devices["kiosks"] if k["printer"]]
     failing = {k["id"] for k in devices["kiosks"] if (k.get("print_jobs") or {}).get("last_done") == "failed"}
     printers += [(o["id"], o["id"], o) for o in devices["other_states"]]

@@ -12,17 +12,22 @@ the original issue time, over every service the desk serves):
 * a paused desk is back when its pause is expected to end: the median length of earlier pauses
   with the same reason (today and the last 7 days), else of any pause, else one service time;
   a pause that has already lasted longer than that is expected to go on half as long again;
-* a closed desk does not count, unless no desk of the service is open at all (before opening):
-  then every desk of the service counts as opening half a service from now;
+* a closed desk does not count; when no desk serving the service is open (or paused), there is no
+  estimate at all (``None``: "Chưa có quầy mở"), since nobody knows when a desk will open;
 * each ticket then holds its desk for the service's mean time at that desk.
+
+Every estimate also says what it stands on (``estimate_kinds``): ``live`` (tickets of the service
+finished today), ``history`` (only earlier days' tickets, of this service or of the center),
+``no_history`` (nothing: the configured default service time), ``no_open_desk``.
 
 ``waiting_ahead`` stays what the ticket shows ("people before you in this service"); the replay
 also counts the other services' tickets that share the same desks, which is what makes the
 estimate right at desks serving several services.
 
 Service times are the desk time of the last ``RECENT_TICKETS`` finished tickets of a service
-(call to finish, last 7 days, outliers clipped at 3 × the median), until there are
-``MIN_HISTORY`` of them the configured default. Each desk gets a pace factor from its own recent
+(call to finish, last 30 days, so that the first tickets of a day are estimated from the days
+before; outliers clipped at 3 × the median), until there are ``MIN_HISTORY`` of them the
+configured default. Each desk gets a pace factor from its own recent
 tickets against those means, shrunk towards 1. Every time constant is a fraction of the
 configured default service time, so a center whose day is compressed (``hangdoi simulate``
 divides the default by its speed) gets the same estimates, compressed.
@@ -42,13 +47,12 @@ from dataclasses import dataclass, field
 
 RECENT_TICKETS = 20
 MIN_HISTORY = 3
-HISTORY_WINDOW_S = 7 * 86400
+HISTORY_WINDOW_S = 30 * 86400     # earlier days count: the morning's first estimates stand on them
 EXACT_LIMIT = 400            # waiting tickets replayed one by one; past that, the fluid formula
 PACE_PRIOR = 5.0             # a desk's pace counts as this many tickets at the mean pace, plus its own
 FLOOR_FRACTION = 1 / 40      # a service time is at least default/40 (30 s when the default is 20 min)
 RESIDUAL_MIN = 1 / 3         # a running service has at least a third of its mean left
 PRIOR_WEIGHT = 2.0           # a service with little history: this many tickets at the center-wide mean
-CLOSED_START = 0.5           # before any desk opens: desks count as opening half a service from now
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class Capacity:
 class History:
     mean_s: float                               # desk time per ticket of the service
     durations: tuple[tuple[int, float], ...]    # (desk, seconds) of the recent tickets it came from
+    latest_day: str | None = None               # the day of the most recent of them
 
 
 class ServiceTimes:
@@ -165,17 +170,18 @@ def service_mean(h: History, prior_s: float, running: list[float]) -> float:
 
 def service_history(db, service: str, now: float, default_s: float) -> History:
     rows = db.execute(
-        "SELECT desk, finished_at - called_at FROM tickets WHERE status = 'done' AND service = ? "
+        "SELECT desk, finished_at - called_at, day FROM tickets WHERE status = 'done' AND service = ? "
         "AND finished_at > ? AND called_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
         [service, now - HISTORY_WINDOW_S, RECENT_TICKETS],
     ).fetchall()
     floor = default_s * FLOOR_FRACTION
     durations = tuple((r[0], max(floor, float(r[1]))) for r in rows if r[1] is not None)
+    latest = next((r[2] for r in rows if r[1] is not None), None)
     if len(durations) < MIN_HISTORY:
-        return History(default_s, durations)
+        return History(default_s, durations, latest)
     cap = 3 * _median([d for _, d in durations])
     mean = sum(min(d, cap) for _, d in durations) / len(durations)
-    return History(max(floor, mean), durations)
+    return History(max(floor, mean), durations, latest)
 
 
 def mean_service_s(db, service: str, now: float, default_s: float) -> float:
@@ -218,9 +224,10 @@ class _Desk:
 class _Hall:
     now: float
     day: str
-    desks: list[_Desk]                          # desks that will call (open, paused, or stand-ins)
+    desks: list[_Desk]                          # desks that will call (open or paused)
     services_of: dict[int, tuple[str, ...]]     # every active desk → its active services
     means: dict[str, float] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)     # service → what its estimate stands on
 
 
 def _desk_rows(db):
@@ -315,14 +322,19 @@ def _build_hall(db, ctx, services, now: float, all_rows) -> _Hall:
             # a pause already longer than usual is not about to end: expect half as long again
             free_at = max(free_at, now + max(typical - elapsed, 0.5 * elapsed))
         desks.append(_Desk(number, services_of[number], free_at, streak or 0, p))
-    # services with no desk at work (before opening): their desks stand in, opening soon
     covered = {s for d in desks for s in d.services}
-    for number, state, *_ in rows:
-        if state == "closed" and any(s not in covered for s in services_of[number]):
-            svc = services_of[number]
-            first = min((means[s] for s in svc), default=default)
-            desks.append(_Desk(number, svc, now + CLOSED_START * first, 0, pace.get(number, 1.0)))
-    return _Hall(now, ctx.clock.day_of(now), desks, services_of, means)
+    pooled = bool(times._derived()[0].durations)
+    kinds = {}
+    for s, h in histories.items():
+        if s not in covered:
+            kinds[s] = "no_open_desk"
+        elif h.durations and h.latest_day == ctx.clock.day_of(now):
+            kinds[s] = "live"
+        elif h.durations or pooled:
+            kinds[s] = "history"
+        else:
+            kinds[s] = "no_history"
+    return _Hall(now, ctx.clock.day_of(now), desks, services_of, means, kinds)
 
 
 def _paces(histories: dict[str, History]) -> dict[int, float]:
@@ -413,14 +425,18 @@ def _counts(db, day: str, services) -> dict[str, int]:
 
 
 # ---- what the views ask -----------------------------------------------------------------------
-def estimate_for_ticket(db, ctx, row: dict, ahead: int) -> int:
-    """Seconds until the waiting ticket ``row`` (a ``views.ticket_row``) is expected to be called."""
+def _group_hall(db, ctx, service: str) -> tuple[frozenset[str], _Hall]:
     _, groups = ctx.service_times.layout(db)
-    group = groups.get(row["service"], frozenset((row["service"],)))
-    hall = _hall(db, ctx, group)
+    group = groups.get(service, frozenset((service,)))
+    return group, _hall(db, ctx, group)
+
+
+def estimate_for_ticket(db, ctx, row: dict, ahead: int) -> int | None:
+    """Seconds until the waiting ticket ``row`` (a ``views.ticket_row``) is expected to be called;
+    None when no open desk serves its service."""
+    group, hall = _group_hall(db, ctx, row["service"])
     if not any(row["service"] in d.services for d in hall.desks):
-        mean = hall.means.get(row["service"]) or ctx.mean_service_s(db, row["service"])
-        return int(round((ahead + 0.5) * mean))           # a service no desk serves: the old formula, one desk
+        return None
     counts = _counts(db, row["day"], group)
     if sum(counts.values()) > EXACT_LIMIT:
         return _fluid(hall, row["service"], ahead, counts, ctx.default_service_s)
@@ -430,24 +446,69 @@ def estimate_for_ticket(db, ctx, row: dict, ahead: int) -> int:
     return int(round(max(0.0, called[row["id"]] - hall.now)))
 
 
-def estimates_for_new_tickets(db, ctx) -> dict[str, int]:
-    """For every service: seconds a normal ticket taken now would wait (``GET /queues``)."""
+def estimate_kind(db, ctx, service: str) -> str:
+    """What a waiting ticket's estimate of ``service`` stands on (see the module's text)."""
+    _, hall = _group_hall(db, ctx, service)
+    return hall.kinds.get(service, "no_open_desk")
+
+
+def estimate_kinds(db, ctx) -> dict[str, str]:
+    """The same for every service, as ``estimates_for_new_tickets`` sees them."""
+    return dict(_hall(db, ctx, None).kinds)
+
+
+def estimates_for_waiting(db, ctx, services) -> dict[int, int | None]:
+    """Seconds until each waiting ticket of ``services`` is called, from one replay per group of
+    services sharing desks (what the followers of many tickets are sent after a change)."""
+    _, groups = ctx.service_times.layout(db)
+    out: dict[int, int | None] = {}
+    done: set[str] = set()
+    for service in sorted(services):
+        if service in done:
+            continue
+        group = groups.get(service, frozenset((service,)))
+        done |= group
+        hall = _hall(db, ctx, group)
+        tickets = _waiting(db, hall.day, group)
+        covered = {s for d in hall.desks for s in d.services}
+        if sum(1 for _ in tickets) > EXACT_LIMIT:
+            counts = _counts(db, hall.day, group)
+            ordered = sorted(tickets, key=lambda r: (-r[2], r[3], r[0]))
+            seen: dict[str, int] = {}
+            for tid, svc, prio, queued_at in ordered:
+                ahead = seen.get(svc, 0)
+                seen[svc] = ahead + 1
+                out[tid] = _fluid(hall, svc, ahead, counts, ctx.default_service_s) if svc in covered else None
+            continue
+        called, _ = _replay(hall, tickets, ctx.priority_max_in_row)
+        for tid, svc, _, _ in tickets:
+            if svc not in covered:
+                out[tid] = None
+            else:
+                out[tid] = int(round(max(0.0, called[tid] - hall.now))) if tid in called else 0
+    return out
+
+
+def estimates_for_new_tickets(db, ctx) -> dict[str, int | None]:
+    """For every service: seconds a normal ticket taken now would wait (``GET /queues``); None
+    when no open desk serves it."""
     hall = _hall(db, ctx, None)
     day = hall.day
     all_services = {s for svcs in hall.services_of.values() for s in svcs}
     counts = _counts(db, day, all_services)
     out: dict[str, int] = {}
     if sum(counts.values()) > EXACT_LIMIT:
+        covered = {s for d in hall.desks for s in d.services}
         for s in all_services:
-            out[s] = _fluid(hall, s, counts.get(s, 0), counts, ctx.default_service_s)
+            out[s] = _fluid(hall, s, counts.get(s, 0), counts, ctx.default_service_s) if s in covered else None
         return out
     _, drained = _replay(hall, _waiting(db, day, all_services), ctx.priority_max_in_row)
     for s in all_services:
         free = [drained[d.number] for d in hall.desks if s in d.services and d.number in drained]
         if free:
             out[s] = int(round(max(0.0, min(free) - hall.now)))
-        else:                                       # no desk serves it: the old formula, one desk
-            out[s] = int(round((counts.get(s, 0) + 0.5) * (hall.means.get(s) or ctx.default_service_s)))
+        else:                                       # no open desk serves it: nobody can tell
+            out[s] = None
     return out
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from .context import RuleContext
-from .estimate import estimate_for_ticket, estimates_for_new_tickets
+from .estimate import estimate_for_ticket, estimate_kind, estimate_kinds, estimates_for_new_tickets
+from .hours import next_opening
 
 TICKET_COLUMNS = (
     "t.id, t.code, t.service, t.agency, t.priority, t.status, t.issued_at, t.queued_at, t.called_at, "
@@ -34,12 +35,32 @@ def waiting_ahead(db, row: dict) -> int:
     return ahead
 
 
-def ticket_view(db, ctx: RuleContext, row: dict) -> dict[str, Any]:
+def estimate_info(ctx: RuleContext, kind: str | None, seconds: int | None) -> dict[str, Any] | None:
+    """The ``estimate`` of a ticket or queue: what ``estimated_wait_s`` stands on. ``kind`` is
+    ``live``, ``history``, ``no_history`` (nothing to go on but the configured default: screens
+    say so instead of a number) or ``no_open_desk`` (then ``estimated_wait_s`` is null, and
+    ``opens_at`` is when the center opens next, if its opening hours say and it is closed now)."""
+    if kind is None:
+        return None
+    if seconds is None:
+        kind = "no_open_desk"
+    opens_at = None
+    if kind == "no_open_desk":
+        opening = next_opening(ctx.opening_hours, ctx.clock.local())
+        opens_at = opening.isoformat(timespec="minutes") if opening else None
+    return {"kind": kind, "opens_at": opens_at}
+
+
+def ticket_view(db, ctx: RuleContext, row: dict, known: tuple | None = None) -> dict[str, Any]:
+    """``known``: (seconds, kind) of the ticket's estimate when the caller has them (``waiting_views``)."""
     if row["status"] == "waiting":
-        ahead = waiting_ahead(db, row)
-        estimate = estimate_for_ticket(db, ctx, row, ahead)
+        ahead = row["ahead"] if "ahead" in row else waiting_ahead(db, row)
+        if known is None:
+            known = estimate_for_ticket(db, ctx, row, ahead), estimate_kind(db, ctx, row["service"])
+        estimate = known[0]
+        info = estimate_info(ctx, known[1], estimate)
     else:
-        ahead, estimate = 0, 0
+        ahead, estimate, info = 0, 0, None
     iso = ctx.clock.iso
     return {
         "id": row["id"],
@@ -57,8 +78,41 @@ def ticket_view(db, ctx: RuleContext, row: dict) -> dict[str, Any]:
         "desk": row["desk"],
         "waiting_ahead": ahead,
         "estimated_wait_s": estimate,
+        "estimate": info,
         "status_url": ctx.status_url(row["id"], row["secret"]),
     }
+
+
+def waiting_views(db, ctx: RuleContext, services, ids=None) -> dict[int, dict[str, Any]]:
+    """``ticket_view`` of every waiting ticket of ``services`` (only ``ids``, if given), from one
+    query and one replay per group of services sharing desks, instead of one replay per ticket."""
+    from .estimate import estimates_for_waiting
+
+    if not services:
+        return {}
+    day = ctx.clock.day_of(ctx.clock.now())
+    marks = ", ".join("?" * len(services))
+    cur = db.execute(f"SELECT {TICKET_COLUMNS}, t.prio FROM {TICKET_FROM} WHERE t.day = ? AND t.status = 'waiting' "
+                     f"AND t.service IN ({marks})", [day, *sorted(services)])
+    names = [c[0] for c in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    # waiting_ahead: priority tickets first, then by queue time (and id), per service
+    rows.sort(key=lambda r: (r["service"], -r["prio"], r["queued_at"], r["id"]))
+    prio_count: dict[str, int] = {}
+    for r in rows:
+        if r["prio"]:
+            prio_count[r["service"]] = prio_count.get(r["service"], 0) + 1
+    place: dict[tuple[str, int], int] = {}
+    for r in rows:
+        key = (r["service"], r["prio"])
+        r["ahead"] = place.get(key, 0) + (0 if r["prio"] else prio_count.get(r["service"], 0))
+        place[key] = place.get(key, 0) + 1
+    wanted = [r for r in rows if ids is None or r["id"] in ids]
+    if not wanted:
+        return {}
+    estimates = estimates_for_waiting(db, ctx, {r["service"] for r in wanted})
+    kinds = {s: estimate_kind(db, ctx, s) for s in {r["service"] for r in wanted}}
+    return {r["id"]: ticket_view(db, ctx, r, (estimates.get(r["id"]), kinds[r["service"]])) for r in wanted}
 
 
 def desk_view(db, ctx: RuleContext, number: int) -> dict[str, Any] | None:
@@ -109,6 +163,7 @@ def queues_view(db, ctx: RuleContext) -> list[dict[str, Any]]:
         "SELECT service, count(*), min(queued_at) FROM tickets WHERE day = ? AND status = 'waiting' "
         "GROUP BY service", [day]).fetchall()}
     estimates = estimates_for_new_tickets(db, ctx)
+    kinds = estimate_kinds(db, ctx)
     out = []
     for code, agency in db.execute("SELECT code, agency FROM services WHERE active = 1 ORDER BY position").fetchall():
         n, oldest = waiting.get(code, (0, None))
@@ -116,7 +171,8 @@ def queues_view(db, ctx: RuleContext) -> list[dict[str, Any]]:
             "code": code,
             "agency": agency,
             "waiting": n,
-            "estimated_wait_s": estimates.get(code, 0),
+            "estimated_wait_s": estimates.get(code),
+            "estimate": estimate_info(ctx, kinds.get(code, "no_open_desk"), estimates.get(code)),
             "longest_wait_s": int(now - oldest) if oldest is not None else 0,
         })
     return out

@@ -45,6 +45,7 @@ def simulate_command(a: dict) -> int:
             visitors=a["visitors"], speed=a["speed"], start=start, end=end, seed=a["seed"],
             extras=parse_extras(a["desks_extra"]), mix=parse_mix(a["mix"]), priority_share=a["priority_share"],
             no_show=a["no_show"], transfer=a["transfer"], lunch=lunch, lunch_share=a["lunch_share"],
+            desk_breaks=a.get("desk_breaks", 0.15),
             phones=a["phones"], phones_max=a["phones_max"], halls=a["halls"], desk_displays=a["desk_displays"],
             kiosks=a["kiosks"], overtime_min=a["overtime"], voice=a["voice"], progress=not a["quiet"])
     except ValueError as err:

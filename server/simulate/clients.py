@@ -166,6 +166,8 @@ class Phone:
     error: str | None = None
     sio: object = None
     left: bool = False
+    updates: int = 0                      # `ticket` pushes while waiting, after the first (place, estimate)
+    last_ahead: int | None = None         # the people ahead it showed last
 
 
 class Phones:
@@ -226,10 +228,15 @@ class Phones:
         acked = threading.Event()
 
         def on_ticket(data=None):
+            ticket = (data.get("ticket") or {}) if isinstance(data, dict) else {}
             if phone.acked_status is None and isinstance(data, dict):
-                phone.acked_status = (data.get("ticket") or {}).get("status")
+                phone.acked_status = ticket.get("status")
                 phone.acked_at = time.perf_counter()
                 acked.set()
+            elif ticket.get("status") == "waiting":
+                phone.updates += 1
+            if ticket.get("status") == "waiting":
+                phone.last_ahead = ticket.get("waiting_ahead")
 
         def on_call(data=None):
             try:

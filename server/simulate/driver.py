@@ -11,7 +11,9 @@ Officers. Each desk is worked by its agency's officer: it opens (Next), calls, w
 visitor to walk up (Start), serves for a lognormal time around the service's mean (× the officer's
 own pace), then presses Next, which finishes the ticket and calls the next one (sometimes Finish
 first and Next a little later). A visitor who is not there is recalled once, then marked no-show;
-a few visitors are transferred to another service. Most desks pause for lunch ("Nghỉ trưa"). An idle
+a few visitors are transferred to another service. Most desks pause for lunch ("Nghỉ trưa"); some
+close for 30–90 minutes in the morning or the afternoon (the officer signs out, ``desk_breaks``)
+and open again, so that some services have no open desk for a while. An idle
 desk presses Next again when its console shows someone waiting for one of its services: the driver
 knows what waits, since it issued every ticket. After closing time a desk with nobody left to call
 signs out.
@@ -50,6 +52,7 @@ class Options:
     transfer: float = 0.02
     lunch: tuple[float, float] | None = (11.5 * 3600, 13.5 * 3600)
     lunch_share: float = 0.85
+    desk_breaks: float = 0.15     # share of desks that close for a while during the day, then open again
     phones: float = 0.25
     phones_max: int = 60
     halls: int = 3
@@ -75,7 +78,8 @@ class Visitor:
     first_service: str | None = None
     agency: str | None = None
     issued: float | None = None   # simulated seconds since midnight
-    estimate_real_s: float | None = None
+    estimate_real_s: float | None = None      # None: no open desk served the service at issue
+    estimate_kind: str | None = None          # the ticket's estimate.kind at issue
     waiting_ahead: int | None = None
     first_call: float | None = None
     first_desk: int | None = None
@@ -93,6 +97,8 @@ class DeskAgent:
     token: str
     opens: float
     lunch: tuple[float, float] | None
+    away: tuple[float, float] | None = None     # closed (signed out) from .. to, during the day
+    away_taken: bool = False
     state: str = "closed"         # closed, idle, busy, paused, gone
     current: Visitor | None = None
     gen: int = 0                  # bumps on every state change: stale scheduled steps are dropped
@@ -167,6 +173,15 @@ class Day:
                 lunch = (o.lunch[0] + rng.uniform(-10 * 60, 10 * 60), o.lunch[1] + rng.uniform(-10 * 60, 5 * 60))
             desks.append(DeskAgent(number, agency, services, pace=lognormal(rng, 1.0, OFFICER_SIGMA),
                                    token=token, opens=max(opens, o.start), lunch=lunch))
+        # an RNG of its own: the same seed gives the same day as before for everything else
+        breaks = random.Random(o.seed * 7919 + 17)
+        for d in desks:
+            if breaks.random() < o.desk_breaks:
+                morning = breaks.random() < 0.5 or not o.lunch
+                start = (o.start + 3600 + breaks.uniform(0, 2 * 3600)) if morning else \
+                    (o.lunch[1] + 1800 + breaks.uniform(0, 1.5 * 3600))
+                if start + 1800 < o.end:
+                    d.away = (start, min(o.end, start + breaks.uniform(30, 90) * 60))
         return desks
 
     # ---- time -----------------------------------------------------------------------------------
@@ -190,6 +205,8 @@ class Day:
             self.at(d.opens, self.open_desk, d)
             if d.lunch:
                 self.at(d.lunch[0], self._check_idle, d)
+            if d.away:
+                self.at(d.away[0], self._check_idle, d)
             self.at(self.o.end, self._check_idle, d)
         self.real0 = time.perf_counter()
         progress = threading.Thread(target=self._progress, daemon=True) if self.o.progress else None
@@ -257,7 +274,9 @@ class Day:
         t = answer["ticket"]
         v.issued = self.now()
         v.ticket_id, v.code, v.first_service, v.agency = t["id"], t["code"], t["service"], t["agency"]
-        v.estimate_real_s, v.waiting_ahead = float(t["estimated_wait_s"]), t["waiting_ahead"]
+        est = t.get("estimated_wait_s")
+        v.estimate_real_s, v.waiting_ahead = (float(est) if est is not None else None), t["waiting_ahead"]
+        v.estimate_kind = (t.get("estimate") or {}).get("kind")
         v.status = "waiting"
         self.by_ticket[v.ticket_id] = v
         self.waiting[v.service] += 1
@@ -304,6 +323,10 @@ class Day:
         if d.lunch and not d.lunch_taken and now >= d.lunch[0]:
             self._finish(d)
             self._pause(d)
+            return
+        if d.away and not d.away_taken and d.away[0] <= now < d.away[1]:
+            self._finish(d)
+            self._go_away(d)
             return
         if d.current is None and not force and not self._someone_waits(d):
             self._idle(d)
@@ -461,6 +484,18 @@ class Day:
         self._post("resume", f"/desks/{d.number}/resume", d.token)
         d.state = "idle"
         self.next(d, force=True)
+
+    def _go_away(self, d: DeskAgent) -> None:
+        """The officer signs out for a while: the desk is closed, then opens again."""
+        d.away_taken = True
+        self._post("close", f"/desks/{d.number}/close", d.token)
+        d.state = "away"
+        d.gen += 1
+        self.at(max(d.away[1], self.now() + 60), self._back_from_away, d, d.gen)
+
+    def _back_from_away(self, d: DeskAgent, gen: int) -> None:
+        if d.gen == gen:
+            self.open_desk(d)
 
     def _sign_out(self, d: DeskAgent) -> None:
         if d.state in ("gone",):

@@ -55,6 +55,15 @@ def estimate_figures(visitors, speed: float) -> dict:
                         "median_pct": s["median_pct"], "median_bias_min": s["median_bias_min"],
                         "median_actual_min": round(percentile(actual, 50) / 60, 1)})
     out["by_hour"] = by_hour
+    issued = [v for v in visitors if v.issued is not None]
+    # no number at all: no open desk served the service when the ticket was taken ("Chưa có quầy mở")
+    out["no_estimate"] = sum(1 for v in issued if v.estimate_real_s is None)
+    kinds = Counter(getattr(v, "estimate_kind", None) or "unknown" for v in issued)
+    out["kinds"] = dict(sorted(kinds.items()))
+    plain = [(v.estimate_real_s * speed, v.first_call - v.issued) for v in called
+             if getattr(v, "estimate_kind", None) != "no_history"]
+    # what the screens show as a number (a "no_history" estimate is shown as "no data yet")
+    out["shown"] = error_summary(plain).as_dict()
     return out
 
 
@@ -97,7 +106,9 @@ def phone_figures(phones, calls_by_ticket) -> dict:
         delivered += sum(min(phone.calls[k], n) for k, n in expected.items())
         missing += sum(max(0, n - phone.calls[k]) for k, n in expected.items())
         duplicates += sum(max(0, phone.calls[k] - n) for k, n in expected.items())
+    updated = [p.updates for p in followed if p.acked_status == "waiting"]
     return {"enabled": True, "followed": len(followed), "checked": checked, "skipped_over_cap": phones.skipped,
+            "live_updates": sum(updated), "live_updates_p50": percentile(updated, 50) if updated else 0,
             "calls_expected": expected_total, "calls_delivered": delivered, "missing": missing,
             "duplicates": duplicates, "errors": errors, "exactly_once": missing == 0 and duplicates == 0}
 
@@ -154,6 +165,13 @@ def render(r: dict) -> str:
                      f"median bias {e['median_bias_min']:+} min")
         lines.append("  error % = |estimate − actual| / max(actual, 5 min); actual = issue → first call, "
                      "estimate = the server's estimated_wait_s × speed")
+        shown = e.get("shown") or {}
+        if shown.get("n"):
+            lines.append(f"  shown as a number ({shown['n']} tickets, not the \"no data yet\" ones): median error "
+                         f"{shown['median_pct']} % (p90 {shown['p90_pct']} %)")
+        if "kinds" in e:
+            lines.append(f"  estimates by what they stood on: " + ", ".join(f"{k} {n}" for k, n in e["kinds"].items())
+                         + f" · {e['no_estimate']} tickets without a number (no open desk: \"Chưa có quầy mở\")")
         lines.append("  by hour of issue: " + " · ".join(
             f"{h['hour']:02d}h n={h['n']} {h['median_pct']}%" for h in e["by_hour"]))
     lines.append("")
@@ -173,6 +191,9 @@ def render(r: dict) -> str:
         lines.append(f"Phones: {p['followed']} followed ({p['checked']} before their call) · calls expected "
                      f"{p['calls_expected']}, delivered {p['calls_delivered']}, missing {p['missing']}, duplicates "
                      f"{p['duplicates']} · {ok(p['exactly_once'])}")
+        if "live_updates" in p:
+            lines.append(f"  while waiting, the phones got {p['live_updates']} updates of their place or estimate "
+                         f"(median {p['live_updates_p50']:g} a phone)")
     pr = r["printing"]
     if pr.get("enabled"):
         for k in pr["kiosks"]:

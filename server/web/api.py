@@ -94,7 +94,8 @@ def catalog(actor):
     agencies = []
     for agency in h.config.agencies:
         services = [{"code": sv.code, "name": sv.name, "prefix": sv.prefix, "target_wait_min": sv.target_wait_min,
-                     "waiting": queues[sv.code]["waiting"], "estimated_wait_s": queues[sv.code]["estimated_wait_s"]}
+                     "waiting": queues[sv.code]["waiting"], "estimated_wait_s": queues[sv.code]["estimated_wait_s"],
+                     "estimate": queues[sv.code]["estimate"]}
                     for sv in agency.services if sv.code in queues]
         agencies.append({"code": agency.code, "name": agency.name, "services": services})
     return jsonify({

@@ -5,6 +5,14 @@ Rooms: ``hall`` (hall displays), ``desk:N`` (desk N's display and console), ``ki
 (followers of one ticket). Pushes leave from one worker in commit order, after the commit;
 ``queues`` updates are coalesced to at most a few a second.
 
+Followers of a waiting ticket get a ``ticket`` whenever its place (``waiting_ahead``) or its
+estimate changes because of something else: a call, a transfer, a cancel, a desk opening,
+pausing or closing, a priority ticket taken. The services touched since the last round are
+gathered and, at most every ``FOLLOWERS_MIN_INTERVAL_S``, the followed waiting tickets of those
+services (and of the services sharing desks with them) are recomputed together, one replay per
+group of services (``views.waiting_views``); only those whose place or estimate differs from what
+they were last sent get one (measured in bench/realtime_bench.py --followers).
+
 A ticket's secret (the ``?t=`` of its ``status_url``) lets anyone follow and rate it, so it is
 only ever sent to that ticket's followers and to staff. Every push leaves through ``emit``, which
 strips it (``without_secrets``) for every room but ``staff``, ``agency:*`` and ``ticket:*``: the
@@ -52,11 +60,13 @@ from ..rules.errors import NotFound
 from ..storage import put_setting
 from .announcements import call_payload
 from .auth import actor_for_token
+from ..rules.views import waiting_views
 from .views import compact_desk, public_call, recent_calls, snapshot_desks
 
 log = logging.getLogger("hangdoi.realtime")
 
 QUEUES_MIN_INTERVAL_S = 0.3
+FOLLOWERS_MIN_INTERVAL_S = 0.25   # followers' place and estimate: recomputed at most this often
 QUEUES_SETTLE_S = 1.0         # scale-out: one more `queues` this long after a process's last one
 PRESENCE_INTERVAL_S = 3.0     # scale-out: each process rewrites its presence row this often
 PRESENCE_MIN_GAP_S = 0.5      # ... and soon after a change, but not more often than this
@@ -225,10 +235,16 @@ class Realtime:
         self._outbox: "queue.Queue[Outcome | None]" = queue.Queue()
         self._queues_dirty = threading.Event()
         self._last_queues = 0.0
+        self._followers_dirty = threading.Event()
+        self._dirty_services: set[str] = set()
+        self._dirty_desks: set[int] = set()
+        self._last_followers = 0.0
+        self._sent: dict[int, tuple] = {}     # ticket id → (ahead, estimate, kind) its followers were last sent
         self._register_handlers()
         hub.subscribers.append(self._outbox.put)
         self.socketio.start_background_task(self._push_loop)
         self.socketio.start_background_task(self._queues_loop)
+        self.socketio.start_background_task(self._followers_loop)
         self.socketio.start_background_task(self._staff_recheck_loop)
         if self.presence is not None:
             self.presence.write()
@@ -320,6 +336,7 @@ class Realtime:
                 emit("error", {"code": "invalid_secret", "message": "this link is not valid for any ticket"})
                 return
             join_room(f"ticket:{ticket_id}")
+            self._note_sent(ticket)
             emit("ticket", {"ticket": ticket}, ignore_queue=True)
 
         @sio.on("watch_desk")
@@ -400,6 +417,7 @@ class Realtime:
                 touched_desks.append(event.desk)
             if event.type in QUEUE_EVENTS:
                 self._queues_dirty.set()
+                self._followers_changed(event)
             if event.type in (ev.CALLED, ev.RECALLED):
                 called_desks.add(event.desk)
             if event.type == ev.FINISHED and event.desk is not None and self._has_members(f"desk:{event.desk}"):
@@ -432,6 +450,7 @@ class Realtime:
                 ticket, _ = self.hub.service.ticket(ticket_id)
             except NotFound:
                 continue
+            self._note_sent(ticket)
             emit_to("ticket", {"ticket": ticket}, f"ticket:{ticket_id}")
         for number in touched_desks:
             # The hall learns a call's desk from the `call` itself; `desks` is for the other changes.
@@ -446,6 +465,81 @@ class Realtime:
             emit_to("desk", {"desk": desk}, f"desk:{number}")
             if to_hall:
                 emit_to("desks", {"desks": [compact_desk(desk)]}, "hall")
+
+    # ---- followers of waiting tickets ---------------------------------------------------------
+    def _followers_changed(self, event: ev.Event) -> None:
+        """Note what ``event`` may have moved: its service (both, for a transfer) and its desk."""
+        for service in (event.service, event.data.get("from_service"), event.data.get("to_service")):
+            if isinstance(service, str):
+                self._dirty_services.add(service)
+        if event.desk is not None:
+            self._dirty_desks.add(event.desk)
+        self._followers_dirty.set()
+
+    @staticmethod
+    def _signature(ticket: dict) -> tuple:
+        return (ticket.get("status"), ticket.get("waiting_ahead"), ticket.get("estimated_wait_s"),
+                (ticket.get("estimate") or {}).get("kind"))
+
+    def _note_sent(self, ticket: dict) -> None:
+        if len(self._sent) > 50_000:          # tickets of earlier days: forget them all now and then
+            self._sent.clear()
+        self._sent[ticket["id"]] = self._signature(ticket)
+
+    def _followed_tickets(self) -> set[int] | None:
+        """Ids of the tickets somebody follows on this process (None in scale-out: not known here)."""
+        if self.scale_out:
+            return None
+        try:
+            rooms = self.socketio.server.manager.rooms.get("/", {})
+        except AttributeError:
+            return None
+        out = set()
+        for room, members in list(rooms.items()):
+            if members and isinstance(room, str) and room.startswith("ticket:"):
+                try:
+                    out.add(int(room[7:]))
+                except ValueError:
+                    pass
+        return out
+
+    def _followers_loop(self) -> None:
+        while True:
+            self._followers_dirty.wait()
+            wait = self._last_followers + FOLLOWERS_MIN_INTERVAL_S - time.monotonic()
+            if wait > 0:
+                self.socketio.sleep(wait)
+            self._followers_dirty.clear()
+            services, desks = self._dirty_services, self._dirty_desks
+            self._dirty_services, self._dirty_desks = set(), set()
+            self._last_followers = time.monotonic()
+            try:
+                self.push_followers(services, desks)
+            except Exception:
+                log.exception("followers' update failed")
+
+    def push_followers(self, services: set[str], desks: set[int]) -> int:
+        """Send each followed waiting ticket of ``services`` (and of ``desks``' services, and of the
+        services sharing desks with them) whose place or estimate changed. Returns how many were sent."""
+        followed = self._followed_tickets()
+        if followed is not None and not followed:
+            return 0
+        ctx = self.hub.service.ctx
+        with self.hub.storage.read() as db:
+            services_of, groups = ctx.service_times.layout(db)
+            wanted: set[str] = set()
+            for service in services | {s for d in desks for s in services_of.get(d, ())}:
+                wanted |= groups.get(service, {service})
+            views = waiting_views(db, ctx, wanted, followed)
+        sent = 0
+        for ticket_id, ticket in views.items():
+            # scale-out: another process may have sent these followers something newer meanwhile
+            if not self.scale_out and self._sent.get(ticket_id) == self._signature(ticket):
+                continue
+            self._note_sent(ticket)
+            self.socketio.emit("ticket", {"ticket": ticket}, to=f"ticket:{ticket_id}")
+            sent += 1
+        return sent
 
     def _call_payload(self, event: ev.Event) -> dict | None:
         with self.hub.storage.read() as db:

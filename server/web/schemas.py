@@ -61,6 +61,13 @@ MultilineText = Annotated[str, AfterValidator(_multiline)]
 SecretText = Annotated[str, AfterValidator(_secret)]
 
 
+class Estimate(Response):
+    kind: Literal["live", "history", "no_history", "no_open_desk"] = Field(
+        description="what estimated_wait_s stands on: today's service times, earlier days', nothing (the configured "
+                    "default: screens say so), or no open desk serves the service (estimated_wait_s is null)")
+    opens_at: Optional[str] = Field(description="no_open_desk: when the center opens next, if its opening hours tell")
+
+
 # ---- requests -------------------------------------------------------------------------------
 class LoginRequest(Request):
     username: PlainText = Field(min_length=1, max_length=64)
@@ -104,7 +111,8 @@ class Ticket(Response):
     finished_at: Optional[str]
     desk: Optional[int]
     waiting_ahead: int
-    estimated_wait_s: int
+    estimated_wait_s: Optional[int] = Field(description="null when no open desk serves the service")
+    estimate: Optional[Estimate] = Field(None, description="null once the ticket is no longer waiting")
     status_url: str = Field(description="the visitor's page for this ticket (printed as a QR code)")
 
 
@@ -147,7 +155,8 @@ class QueueState(Response):
     code: str
     agency: str
     waiting: int
-    estimated_wait_s: int
+    estimated_wait_s: Optional[int] = Field(description="null when no open desk serves the service")
+    estimate: Estimate
     longest_wait_s: int
 
 
@@ -161,7 +170,8 @@ class CatalogService(Response):
     prefix: str
     target_wait_min: int
     waiting: int
-    estimated_wait_s: int
+    estimated_wait_s: Optional[int] = Field(description="null when no open desk serves the service")
+    estimate: Estimate
 
 
 class CatalogAgency(Response):

@@ -369,13 +369,14 @@
       }
     });
     o.alerts.forEach(function (a) {
-      if (a.kind === "printer") out.push({ kind: "printer", level: a.level, since: a.since_ts, text: a.message });
+      if (a.kind !== "late" && a.kind !== "paused") out.push({ kind: a.kind, level: a.level, since: a.since_ts, text: a.message });
     });
     out.sort(function (a, b) { return a.since - b.since; });
     return out;
   }
 
-  var ALERT_LABEL = { late: "Chờ quá lâu", paused: "Tạm dừng lâu", printer: "Máy in" };
+  var ALERT_LABEL = { late: "Chờ quá lâu", paused: "Tạm dừng lâu", printer: "Máy in",
+    no_open_desk: "Chưa có quầy mở", called_long: "Gọi chưa phục vụ" };
 
   function renderAlerts() {
     var alerts = currentAlerts(), list = $("alerts");
