@@ -53,8 +53,8 @@ def test_when_the_center_is_closed_the_estimate_says_when_it_opens(tmp_path, sto
     hours = parse_config({**SMALL_CENTER, "opening_hours": {"mon": ["07:30-11:30", "13:30-17:00"]},
                           "server": {"database": str(tmp_path / "x.db")}}, tmp_path).opening_hours
     svc = QueueService(storage, RuleContext(clock=clock, public_url="http://x", opening_hours=hours))
-    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=clock.tz))     # Monday, lunch: closed
-    t = svc.issue(KIOSK, "CA-CC", None).result
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=clock.tz))     # Monday, lunch: closed (staff may still issue)
+    t = svc.issue(OFFICER_CA, "CA-CC", None).result
     assert t["estimate"] == {"kind": "no_open_desk", "opens_at": "2026-11-23T13:30+07:00"}
     assert wait_text(t["estimated_wait_s"], t["estimate"]) == \
         "Thời gian chờ dự kiến: Chưa có quầy mở (mở cửa lúc 13:30 ngày 23/11)"
