@@ -17,27 +17,6 @@
 
   var KEY_TOKEN = "hangdoi.supervisor.token", KEY_USER = "hangdoi.supervisor.user";
 
-  var ERRORS = {
-    forbidden: "Tài khoản này không có quyền thực hiện thao tác này.",
-    not_supervisor: "Trang này dành cho giám sát và quản trị viên. Cán bộ quầy dùng trang /desk.",
-    desk_closed: "Quầy này chưa có cán bộ đăng nhập.",
-    desk_paused: "Quầy này đang tạm dừng.",
-    desk_busy: "Quầy này đang có số khác; cán bộ cần hoàn thành số đó trước.",
-    service_not_at_desk: "Quầy này không làm dịch vụ của số này. Hãy chuyển số sang dịch vụ của quầy trước.",
-    invalid_state: "Trạng thái hiện tại của số không cho phép thao tác này.",
-    not_today: "Số này không thuộc ngày hôm nay.",
-    same_service: "Số này đang chờ đúng dịch vụ đó rồi.",
-    unknown_service: "Dịch vụ không tồn tại hoặc đã ngừng.",
-    unknown_ticket: "Không tìm thấy số này.",
-    unknown_desk: "Không tìm thấy quầy này.",
-    missing_date: "Xin chọn đủ ngày bắt đầu và ngày kết thúc.",
-    invalid_date: "Ngày không hợp lệ.",
-    invalid_range: "Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.",
-    range_too_long: "Mỗi báo cáo tối đa 366 ngày.",
-    unknown_agency: "Không có cơ quan này.",
-    user_exists: "Tên đăng nhập này đã có.",
-    unknown_user: "Không tìm thấy người dùng này."
-  };
   var STATUS_TEXT = { waiting: "Đang chờ", called: "Đã gọi", serving: "Đang phục vụ", done: "Đã xong",
     no_show: "Vắng mặt", cancelled: "Đã hủy" };
   var ROLE_TEXT = { officer: "Cán bộ", supervisor: "Giám sát", admin: "Quản trị" };
@@ -59,13 +38,12 @@
 
   // ---- shared with the desk console (static/staff.js) ----------------------------------------
   var staff = window.HangDoiStaff({
-    tokenKey: KEY_TOKEN, userKey: KEY_USER, errors: ERRORS,
+    tokenKey: KEY_TOKEN, userKey: KEY_USER, errors: { desk_busy: "error.desk_busy_other" },
     onUnauthorized: function (message) { signedOut(message); }
   });
   var $ = staff.$, setText = staff.setText, el = staff.el, clear = staff.clear;
   var token = staff.token, user = staff.user, say = staff.say, errorText = staff.errorText;
   var request = staff.request, api = staff.api, ApiError = staff.ApiError;
-  ERRORS = staff.errors;
 
   function now() { return (Date.now() + state.clockOffset) / 1000; }
 
@@ -180,7 +158,7 @@
     socket.on("disconnect", function () { setConn(false); });
     socket.on("connect_error", function (err) {
       setConn(false);
-      if (err && /invalid_token/.test(String(err.message))) signedOut(ERRORS.invalid_token);
+      if (err && /invalid_token/.test(String(err.message))) signedOut(staff.error("invalid_token"));
     });
     socket.on("queues", function (msg) { applyQueues(msg && msg.services); scheduleRefresh(); });
     ["snapshot", "desk", "desks", "call", "ticket"].forEach(function (name) {
@@ -761,6 +739,15 @@
   });
 
   // ---- start ----------------------------------------------------------------------------------
+  /* A new language: re-draw what the page drew itself (the rest is data-i18n). */
+  function redraw() {
+    if (!$("view-login").hidden) return;
+    show(state.view);
+    if (state.overview) renderLive();
+    if (state.report) renderReport(state.report);
+    if (state.view === "users") loadUsers();
+  }
+
   setInterval(tick, 1000);
-  if (token() && user()) start(); else show("login");
+  staff.languages(redraw).then(function () { if (token() && user()) start(); else show("login"); });
 })();
