@@ -40,7 +40,7 @@
     if (state.socket) { state.socket.disconnect(); state.socket = null; }
     state.desk = null; state.number = null;
     show("login");
-    if (message) setText("login-hint", message);
+    if (message) { setText("login-hint", message); $("login-hint").removeAttribute("data-i18n"); }   // kept on a switch
     $("login-password").value = "";
     $("login-username").focus();
   }
@@ -54,6 +54,7 @@
         staff.remember(data);
         $("login-password").value = "";
         setText("login-hint", tr("console.login_hint"));
+        $("login-hint").setAttribute("data-i18n", "console.login_hint");
         return showPicker();
       })
       .catch(function (err) { say(errorText(err), "error"); })

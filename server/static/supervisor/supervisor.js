@@ -93,7 +93,7 @@
     clearInterval(state.pollTimer);
     state.overview = null;
     show("login");
-    if (message) setText("login-hint", message);
+    if (message) { setText("login-hint", message); $("login-hint").removeAttribute("data-i18n"); }   // kept on a switch
     $("login-password").value = "";
     $("login-username").focus();
   }
