@@ -104,6 +104,7 @@
     var alt = i18n.lang === "en" ? null : "en";
     Array.prototype.forEach.call(root.querySelectorAll("[data-i18n-alt]"), function (n) {
       n.hidden = !alt;
+      n.style.display = alt ? "" : "none";      // some pages' CSS gives .en a display of its own
       if (alt) setText(n, t(n.getAttribute("data-i18n-alt"), paramsOf(n), alt));
     });
     Array.prototype.forEach.call(root.querySelectorAll("[data-i18n-attr]"), function (n) {
