@@ -94,17 +94,18 @@
       return s;
     }
 
-    /* The language switch of the topbar (button#lang): the officer's choice is kept in this
-       browser; onChange re-draws what the page drew itself. Resolves when the words are loaded. */
+    /* The language switch of the topbar (button#lang): the officer's choice is kept for the tab
+       (sessionStorage, like the sign-in; nothing is stored beyond the tab); onChange re-draws what
+       the page drew itself. Resolves when the words are loaded. */
     function languages(onChange) {
       return P.i18n.ready.then(function () {
-        var saved = window.localStorage ? window.localStorage.getItem(LANG_KEY) : null;
+        var saved = store.getItem(LANG_KEY);
         var button = $("lang");
         var label = function () { if (button) button.textContent = P.t("common.lang_name", null, P.i18n.nextLang()); };
         P.i18n.onChange(function () { label(); if (onChange) onChange(); });
         if (button) button.addEventListener("click", function () {
           var next = P.i18n.nextLang();
-          try { window.localStorage.setItem(LANG_KEY, next); } catch (e) { /* private mode */ }
+          store.setItem(LANG_KEY, next);
           P.i18n.setLang(next);
         });
         P.i18n.setLang(saved && !new URLSearchParams(window.location.search).get("lang") ? saved : P.i18n.lang);
