@@ -132,6 +132,27 @@ def test_python_that_prints_or_exports_hard_codes_no_vietnamese(name):
     assert found == []
 
 
+SCRIPTS = [p for p in PAGE_FILES if p.suffix == ".js"]
+SHARED = ROOT / "server" / "static" / "shared" / "page.js"
+
+
+def test_one_socket_connection_and_one_set_of_dom_helpers_for_every_page():
+    """The pages' Socket.IO connection (one set of options: back-off capped at 2 s) and DOM helpers
+    are written once, in the shared module, and every page loads it."""
+    for path in SCRIPTS:
+        code = strip_comments(path.read_text(encoding="utf-8"), ".js")
+        if path == SHARED:
+            assert "reconnectionDelayMax: 2000" in code and code.count(".io(") == 1
+            continue
+        assert not re.search(r"\b(window|global)\.io\(", code), f"{path.name} opens its own socket"
+        assert not re.search(r"function (el|clear|\$)\(", code), f"{path.name} has its own DOM helpers"
+    for template in [p for p in PAGE_FILES if p.suffix == ".html" and "socket.io.min.js" in p.read_text(encoding="utf-8")]:
+        html = template.read_text(encoding="utf-8")
+        assert "shared/page.js" in html, template.name
+        own = [m for m in re.findall(r"[\w/.-]+\.js", html) if "vendor" not in m and "shared" not in m]
+        assert own and html.index("shared/page.js") < min(html.index(m) for m in own), template.name
+
+
 def test_the_scan_finds_hard_coded_text():
     assert VIETNAMESE.search(strip_comments('el("div", null, "Đang chờ"); // Đang chờ', ".js"))
     assert not VIETNAMESE.search(strip_comments('/* Hàng Đợi */ var url = "http://x"; // Số vừa gọi', ".js"))
