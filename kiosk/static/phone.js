@@ -37,7 +37,8 @@
     setText("agency", t.agency_name || "");
     var words = texts(t);
     setText("state-title", words[0]);
-    setText("state-text", deskName && t.status === "called" ? words[1] + " (" + deskName + ")" : words[1]);
+    // "đến ngay Quầy 50 – Viễn thông Thái Nguyên (VNPT)", not the number and then the name in brackets
+    setText("state-text", deskName && t.status === "called" ? tr("phone.called.text_named", { name: deskName }) : words[1]);
     $("facts").hidden = t.status !== "waiting";
     setText("ahead", t.waiting_ahead);
     setText("wait", waitText(t.estimated_wait_s));
