@@ -21,6 +21,7 @@ import wave
 from flask import Blueprint, Response, abort, current_app, request, send_file
 
 from server.announce import SpeechError, spoken_text
+from server import i18n
 from server.web.pages import render_page
 
 display = Blueprint("counter_display", __name__, static_folder="static", static_url_path="/display-static",
@@ -42,8 +43,14 @@ def _device_for(token: str | None):
     return device if device is not None and device.kind == "display" else None
 
 
-def _forbidden(reason: str, detail_en: str):
-    return render_page("display/forbidden.html", status=403, reason=reason, detail_en=detail_en,
+def _forbidden(key: str, **params):
+    """The polite 403 page: why (desk_display.forbidden.<key>), in Vietnamese and in English. A
+    parameter given as (key, {params}) is itself said in each language."""
+    def text(lang):
+        words = {k: i18n.t(v[0], lang, **v[1]) if isinstance(v, tuple) else v for k, v in params.items()}
+        return i18n.t("desk_display.forbidden." + key, lang, **words)
+
+    return render_page("display/forbidden.html", status=403, reason=text("vi"), detail_en=text("en"),
                        center_name=_hub().config.center.name)
 
 
@@ -69,10 +76,9 @@ def _page_config(device, **extra) -> dict:
 def hall():
     device = _device_for(request.args.get("token"))
     if device is None:
-        return _forbidden("Mã thiết bị không đúng hoặc đã bị thu hồi.", "Unknown or missing display token.")
+        return _forbidden("unknown_token")
     if device.display_kind != "hall":
-        return _forbidden(f"Mã này dành cho màn hình của quầy số {device.desk}, không dành cho sảnh chờ.",
-                          "This token belongs to a desk display, not to the hall board.")
+        return _forbidden("desk_token_at_hall", desk=device.desk)
     config = _hub().config
     return render_page("display/hall.html", page_config=_page_config(device), center_name=config.center.name,
                        notice=config.center.notice)
@@ -82,15 +88,15 @@ def hall():
 def desk(number: int):
     device = _device_for(request.args.get("token"))
     if device is None:
-        return _forbidden("Mã thiết bị không đúng hoặc đã bị thu hồi.", "Unknown or missing display token.")
+        return _forbidden("unknown_token")
     if device.display_kind != "desk" or device.desk != number:
-        where = f"quầy số {device.desk}" if device.display_kind == "desk" else "sảnh chờ"
-        return _forbidden(f"Mã này dành cho màn hình {where}, không dành cho quầy số {number}.",
-                          f"This token is not the one of desk {number}'s display.")
+        where = (("desk_display.forbidden.where_desk", {"desk": device.desk}) if device.display_kind == "desk"
+                 else ("desk_display.forbidden.where_hall", {}))
+        return _forbidden("wrong_desk", where=where, number=number)
     config = _hub().config
     desk_config = config.desk(number)
     if desk_config is None:
-        return _forbidden(f"Không có quầy số {number} trong cấu hình.", f"There is no desk {number}.")
+        return _forbidden("no_desk", number=number)
     agency = config.agency(desk_config.agency)
     return render_page("display/desk.html", page_config=_page_config(device), center_name=config.center.name,
                        desk_number=number, desk_name=desk_config.name, agency_name=agency.name if agency else "")

@@ -34,6 +34,8 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from server import i18n  # the words of the ticket (ticket.*): the same catalog as every screen
+
 FONT_DIRS = (
     Path(os.environ.get("HANGDOI_FONT_DIR", "/usr/share/fonts/truetype/dejavu")),
     Path(__file__).with_name("fonts"),
@@ -60,7 +62,7 @@ class TicketPrint:
     estimated_wait_s: int | None
     status_url: str  # encoded in the QR code
     priority_label: str | None = None  # e.g. "Ưu tiên: Người cao tuổi"
-    courtesy: str = "Xin cảm ơn quý khách! Vui lòng chờ đến lượt."
+    courtesy: str = i18n.t("ticket.courtesy")
     estimate: dict | None = None  # the ticket's `estimate` (kind, opens_at): "Chưa có quầy mở", ...
 
 
@@ -157,21 +159,9 @@ def balanced_wrap(text: str, f: ImageFont.FreeTypeFont, max_w: int) -> tuple[str
 
 
 def wait_text(estimated_wait_s: int | None, estimate: dict | None = None) -> str:
-    """The estimate line; ``estimate`` is the ticket's ``estimate`` (kind, opens_at) when known."""
-    kind = (estimate or {}).get("kind") if isinstance(estimate, dict) else None
-    if estimated_wait_s is None or kind == "no_open_desk":
-        opens = str((estimate or {}).get("opens_at") or "")
-        when = f" (mở cửa lúc {opens[11:16]} ngày {opens[8:10]}/{opens[5:7]})" if len(opens) >= 16 else ""
-        return "Thời gian chờ dự kiến: Chưa có quầy mở" + when
-    if kind == "no_history" and estimated_wait_s > 0:
-        return "Thời gian chờ dự kiến: chưa có số liệu để ước tính"
-    minutes = round(max(0, estimated_wait_s) / 60)
-    if minutes < 1:
-        return "Thời gian chờ dự kiến: dưới 1 phút"
-    if minutes < 60:
-        return f"Thời gian chờ dự kiến: khoảng {minutes} phút"
-    hours, minutes = divmod(minutes, 60)
-    return f"Thời gian chờ dự kiến: khoảng {hours} giờ" + (f" {minutes} phút" if minutes else "")
+    """The wait line of the ticket: "Thời gian chờ dự kiến: khoảng 31 phút"; ``estimate`` is the
+    ticket's ``estimate`` (kind, opens_at) when known ("Chưa có quầy mở")."""
+    return i18n.t("ticket.wait", t=i18n.wait(estimated_wait_s, estimate=estimate))
 
 
 def qr_matrix(data: str) -> list[list[bool]]:
@@ -291,7 +281,7 @@ def layout_ticket(t: TicketPrint, width_dots: int = 576, draw_qr: bool = True) -
     p.gap(10)
     p.text(t.service_name, s.service, bold=True)
     p.gap(4)
-    p.text("SỐ THỨ TỰ", s.small)
+    p.text(i18n.t("ticket.number"), s.small)
     p.gap(8)
     half = _code_half(nfc(t.code), width_dots, s)
     big = half.resize((half.width * 2, half.height * 2), Image.Resampling.NEAREST)
@@ -300,16 +290,16 @@ def layout_ticket(t: TicketPrint, width_dots: int = 576, draw_qr: bool = True) -
     if t.priority_label:
         p.text(t.priority_label, s.body, bold=True, inverse=True)
         p.gap(6)
-    p.text(f"Số người đang chờ trước bạn: {t.waiting_ahead}", s.body)
+    p.text(i18n.t("ticket.ahead", n=t.waiting_ahead), s.body)
     p.text(wait_text(t.estimated_wait_s, t.estimate), s.body)
-    p.text(f"Thời gian lấy số: {t.issued_at:%d/%m/%Y %H:%M}", s.body)
+    p.text(i18n.t("ticket.issued_at", date=i18n.date(t.issued_at), time=f"{t.issued_at:%H:%M}"), s.body)
     n = qr_modules(t.status_url)
     module = qr_module_size(n, s.qr_target)
     p.gap(4 * module)  # quiet zone
     qr = qr_image(t.status_url, module) if draw_qr else None
     qr_box = p.box(n * module, n * module, qr)
     p.gap(3 * module)
-    p.text("Quét mã để theo dõi lượt của bạn", s.small)
+    p.text(i18n.t("ticket.scan"), s.small)
     p.gap(4)
     p.text(t.courtesy, s.small)
     p.gap(8)

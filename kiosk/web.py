@@ -55,7 +55,9 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, current_app, g, request
 from flask_socketio import emit, leave_room
 
+from server import i18n
 from server.printing import jobs as pj
+from server.rules import PRIORITIES
 from server.rules import events as ev
 from server.rules.errors import NotFound
 from server.storage import get_setting, put_setting
@@ -71,7 +73,6 @@ pages = Blueprint("kiosk", __name__, static_folder="static", static_url_path="/k
 api = Blueprint("kiosk_api", __name__, url_prefix="/api/v1")
 
 MAX_TOKEN_LENGTH = 512
-PRIORITIES = ("elderly", "disabled", "pregnant", "child", "veteran")
 KIOSK_IDLE_S = 40          # back to the start screen after this long without a touch
 TICKET_SCREEN_S = 30       # how long the ticket stays on screen
 KIOSK_READ_WINDOW_S = 600  # a kiosk reads the picture of a ticket it issued for this long
@@ -100,11 +101,7 @@ def kiosk_page():
     device = _kiosk_for(request.args.get("token"))
     if device is None:
         return render_page("kiosk/error.html", status=403, center_name=hub.config.center.name,
-                           title="Xin lỗi, ki-ốt này chưa thể hoạt động",
-                           reason="Mã thiết bị của ki-ốt không đúng hoặc đã bị thu hồi.",
-                           hint="Xin vui lòng liên hệ bộ phận kỹ thuật của Trung tâm để được cấp đúng đường dẫn.",
-                           english="Sorry, this kiosk cannot start: its device token is unknown or revoked. "
-                                   "Please ask the center's IT staff for the right link.")
+                           **_error_texts("kiosk.forbidden"))
     config = {
         "kiosk": {"id": device.id, "name": device.name},
         "center": {"name": hub.config.center.name, "timezone": hub.config.center.timezone},
@@ -132,12 +129,7 @@ def phone_page(ref: str):
             ticket = None
     if ticket is None:
         response = render_page("kiosk/error.html", status=404, center_name=hub.config.center.name,
-                               title="Không tìm thấy phiếu này",
-                               reason="Đường dẫn không đúng, hoặc phiếu không còn được theo dõi.",
-                               hint="Xin vui lòng quét lại mã QR trên phiếu số thứ tự, "
-                                    "hoặc hỏi cán bộ hướng dẫn tại Trung tâm.",
-                               english="This link is not valid for any ticket. Please scan the QR code on your "
-                                       "ticket again, or ask the staff at the center.")
+                               **_error_texts("phone.not_found"))
     else:
         config = {"ticket": ticket, "secret": secret, "center": {"name": hub.config.center.name},
                   "socket_path": "/socket.io"}
@@ -147,23 +139,22 @@ def phone_page(ref: str):
     return response
 
 
-def phone_texts(ticket: dict) -> dict:
-    """What the phone page says about a ticket (``phone.js`` says the same when it changes)."""
-    from .ticket_layout import wait_text
+def _error_texts(prefix: str) -> dict:
+    """The polite error page's words: Vietnamese, then English in one line."""
+    return {"title": i18n.t(prefix + "_title"), "reason": i18n.t(prefix + "_reason"), "hint": i18n.t(prefix + "_hint"),
+            "english": " ".join(i18n.t(prefix + part, "en") for part in ("_title", "_reason", "_hint"))}
 
+
+def phone_texts(ticket: dict, lang: str = i18n.DEFAULT) -> dict:
+    """What the phone page says about a ticket (``phone.js`` says the same, from the same catalog,
+    when it changes)."""
     desk = ticket.get("desk")
     status = ticket["status"]
-    title, text = {
-        "waiting": ("Đang chờ đến lượt", "Khi đến lượt, trang này sẽ báo bạn đến quầy nào."),
-        "called": (f"Mời đến quầy số {desk}", f"Xin mời bạn đến ngay quầy số {desk}."),
-        "serving": (f"Đang được phục vụ tại quầy số {desk}", "Cán bộ đang giải quyết hồ sơ của bạn."),
-        "done": ("Đã hoàn thành", "Cảm ơn bạn đã đến Trung tâm."),
-        "no_show": ("Bạn đã lỡ lượt", "Số của bạn đã được gọi nhưng bạn chưa đến quầy. "
-                                     "Xin liên hệ quầy hướng dẫn để được hỗ trợ."),
-        "cancelled": ("Phiếu đã bị hủy", "Xin liên hệ quầy hướng dẫn nếu bạn vẫn cần được phục vụ."),
-    }.get(status, (status, ""))
-    wait = wait_text(ticket.get("estimated_wait_s"), ticket.get("estimate")).split(": ", 1)[-1]
-    return {"title": title, "text": text, "wait": wait}
+    if f"phone.{status}.title" in i18n.catalog():
+        title, text = (i18n.t(f"phone.{status}.{part}", lang, desk=desk) for part in ("title", "text"))
+    else:
+        title, text = status, ""
+    return {"title": title, "text": text, "wait": i18n.wait(ticket.get("estimated_wait_s"), lang, ticket.get("estimate"))}
 
 
 @pages.after_request

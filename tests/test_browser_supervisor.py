@@ -3,6 +3,7 @@ desk live, raises an alert when a wait passes its target, acts on a ticket, and 
 counts a rating, draws its charts and downloads the exports. Screenshots go to artifacts/."""
 from __future__ import annotations
 
+import re
 import secrets
 import sqlite3
 import time
@@ -198,7 +199,10 @@ def test_reports_tab_counts_a_rating_draws_charts_and_downloads(browser, live, t
     page.wait_for_selector("#report-body:not([hidden])")
     kpis = page.locator("#kpis").inner_text()
     assert "5 / 5" in kpis and "(1 lượt)" in kpis
-    summary = api(live, "GET", f"/reports/summary?from={page.input_value('#report-from')}&to={page.input_value('#report-to')}",
+    shown = page.input_value("#report-from")                    # dd/mm/yyyy whatever the browser's locale
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", shown) and page.input_value("#report-to") == shown
+    day = "-".join(reversed(shown.split("/")))
+    summary = api(live, "GET", f"/reports/summary?from={day}&to={day}",
                   login(live, "giamsat")).json()
     assert summary["totals"]["ratings"] == 1 and summary["totals"]["rating_avg"] == 5.0
     issued = str(summary["totals"]["issued"])

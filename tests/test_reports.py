@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -233,12 +233,18 @@ def test_xlsx_export_agrees_with_the_summary(day, client, tokens):
     assert len(rows) == 7
     t1 = next(r for r in rows if r["Số thứ tự"] == "A001")
     assert t1["Lấy số lúc (Asia/Ho_Chi_Minh)"] == datetime(2026, 11, 23, 7, 55)    # a real date cell
-    assert (t1["Chờ (giây)"], t1["Phục vụ (giây)"], t1["Đánh giá (1–5)"], t1["Cơ quan"]) == (900, 480, 5, "Sở Tư pháp")
-    waits = [r["Chờ (giây)"] for r in rows if r["Chờ (giây)"] is not None]
+    assert t1["Ngày"] == datetime(2026, 11, 23)                                       # a date, not text
+    assert (t1["Thời gian chờ"], t1["Thời gian phục vụ"], t1["Đánh giá (1–5)"], t1["Cơ quan"]) == \
+        (timedelta(seconds=900), timedelta(seconds=480), 5, "Sở Tư pháp")                # durations, not numbers
+    waits = [r["Thời gian chờ"].total_seconds() for r in rows if r["Thời gian chờ"] is not None]
     assert round(sum(waits) / len(waits), 1) == TOTALS["avg_wait_s"]
+    assert sheet.cell(2, 1).number_format == "dd/mm/yyyy" and sheet.cell(2, 9).number_format == "dd/mm/yyyy hh:mm:ss"
+    assert sheet.cell(2, 13).number_format == "[h]:mm:ss"
     assert sum(1 for r in rows if r["Kết quả"] == "Vắng mặt") == TOTALS["no_show"]
     totals = {row[0]: row[1] for row in wb["Tổng hợp"].iter_rows(values_only=True) if row and row[0]}
-    assert totals["issued"] == 7 and totals["avg_wait_s"] == 1125 and totals["Từ ngày"] == DAY
+    # Vietnamese labels, not the API's keys; the average wait a duration, the dates dates
+    assert totals["Số đã cấp"] == 7 and totals["Chờ trung bình"] == timedelta(seconds=1125)
+    assert totals["Từ ngày"] == datetime(2026, 11, 23) and "issued" not in totals and "avg_wait_s" not in totals
 
 
 def test_exports_never_write_formulas(day, client, tokens, storage):

@@ -100,6 +100,8 @@ PUBLIC = {
     "/audio/call/<code>/<int:desk>.wav": (404, "the spoken call, only for calls that happened (the hall hears "
                                                "them anyway); nothing is synthesised for made-up codes"),
     "/t/<path:ref>": (404, "the visitor's phone page: needs the ticket's secret ?t=, else a polite 404"),
+    "/i18n/index.json": (200, "the catalog's languages: the same for everyone, no secrets"),
+    "/i18n/<lang>.json": (200, "one language's words for every page: the same for everyone, no secrets"),
 }
 STATIC_SAMPLES = {"/static/<path:filename>": "desk/desk.js", "/kiosk-static/<path:filename>": "kiosk.js",
                   "/display-static/<path:filename>": "hall.js"}
@@ -113,6 +115,7 @@ def concrete(rule, ticket_id: int) -> str:
         return rule.rule.replace("<path:filename>", STATIC_SAMPLES[rule.rule])
     url = rule.rule.replace("<int:number>", "1").replace("<id:ticket_id>", str(ticket_id))
     url = url.replace("<path:ref>", str(ticket_id)).replace("<code>", "A001").replace("<int:desk>", "1")
+    url = url.replace("<lang>", "vi")
     assert "<" not in url, f"teach this test how to fill {rule.rule}"
     return url
 

@@ -78,12 +78,13 @@ def test_lines_are_in_the_agreed_order():
     t = make_ticket(priority_label="Ưu tiên: Người cao tuổi", waiting_ahead=7, estimated_wait_s=None)
     texts = [text for _, text in layout_ticket(t).texts]
     wanted = ["TRUNG TÂM", "Sở Tư pháp", "Lý lịch tư pháp", "A012", "Ưu tiên: Người cao tuổi",
-              "Số người đang chờ trước bạn: 7", "Thời gian chờ dự kiến: Chưa có quầy mở",
-              "22/11/2026 08:30", "Quét mã để theo dõi lượt của bạn", "Xin cảm ơn quý khách!"]
+              "Số người đang chờ trước quý khách: 7", "Thời gian chờ dự kiến: Chưa có quầy mở",
+              "22/11/2026 08:30", "Quét mã để theo dõi lượt của quý khách", "Xin cảm ơn quý khách!"]
     positions = [next(i for i, text in enumerate(texts) if w in text) for w in wanted]
     assert positions == sorted(positions), texts
     ys = [y for y, _ in layout_ticket(t).texts]
     assert ys == sorted(ys)
+    assert not any(" bạn" in text for text in texts), texts      # visitors are "quý khách" everywhere
 
 
 @pytest.mark.parametrize("seconds, words", [

@@ -1,41 +1,18 @@
-/* Hàng Đợi — shared helpers of the hall board and the desk display.
+/* Hàng Đợi — what the hall board and the desk display share, on top of the pages' shared module
+ * (/static/shared/page.js: DOM helpers, the catalog, the socket connection).
  *
  * Plain ES2017, no build step, no framework: these pages run on TV browsers.
  * Every name that comes from the config or the database is inserted with
  * textContent (via el()/setText()), never as HTML.
+ *
+ * The words are Vietnamese with English subtitles; ?lang=en shows them in English (the
+ * language switch of a screen is its address).
  */
 (function (global) {
   "use strict";
+  var P = global.HangDoiPage;
 
-  function readConfig() {
-    var node = document.getElementById("page-config");
-    return node ? JSON.parse(node.textContent) : {};
-  }
-
-  /* el("div", "cls", "text") or el("div", "cls", [children]) — text only, never HTML. */
-  function el(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (Array.isArray(content)) {
-      content.forEach(function (child) {
-        if (child === null || child === undefined) return;
-        node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-      });
-    } else if (content !== undefined && content !== null) {
-      node.textContent = String(content);
-    }
-    return node;
-  }
-
-  function setText(id, text) {
-    var node = typeof id === "string" ? document.getElementById(id) : id;
-    if (node && node.textContent !== String(text)) node.textContent = String(text);
-    return node;
-  }
-
-  function token() {
-    return new URLSearchParams(global.location.search).get("token") || "";
-  }
+  var readConfig = P.readConfig, el = P.el, setText = P.setText, token = P.token;
 
   /* The path of an absolute URL: audio_url is built on center.public_url, which may not be the
    * host this display reached the server by. */
@@ -44,35 +21,16 @@
     catch (e) { return url; }
   }
 
-  var WEEKDAYS = ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
-
   /* The clock, in the center's time zone, corrected by the server's clock (TV clocks drift). */
   function startClock(config, timeId, dateId, onNewDay) {
     var offset = (config.server_time_ms || Date.now()) - Date.now();
     if (Math.abs(offset) < 2000) offset = 0;
     var tz = (config.center && config.center.timezone) || undefined;
-    var fmt = null;
-    try {
-      fmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", hour12: false,
-        year: "numeric", month: "2-digit", day: "2-digit", weekday: "short" });
-    } catch (e) { fmt = null; }
-    var DAYS = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
     function tick() {
-      var now = new Date(Date.now() + offset);
-      var hh, mm, d, m, y, wd;
-      if (fmt && fmt.formatToParts) {
-        var parts = {};
-        fmt.formatToParts(now).forEach(function (p) { parts[p.type] = p.value; });
-        hh = parts.hour; mm = parts.minute; d = parts.day; m = parts.month; y = parts.year; wd = DAYS[parts.weekday];
-        if (hh === "24") hh = "00";
-      } else {
-        hh = ("0" + now.getHours()).slice(-2); mm = ("0" + now.getMinutes()).slice(-2);
-        d = ("0" + now.getDate()).slice(-2); m = ("0" + (now.getMonth() + 1)).slice(-2); y = now.getFullYear();
-        wd = now.getDay();
-      }
-      setText(timeId, hh + ":" + mm);
-      if (dateId) setText(dateId, WEEKDAYS[wd] + ", " + d + "/" + m + "/" + y);
-      var day = y + "-" + m + "-" + d;
+      var p = P.parts(new Date(Date.now() + offset), tz);
+      setText(timeId, p.hh + ":" + p.mm);
+      if (dateId) setText(dateId, P.weekday(p.wd) + ", " + p.d + "/" + p.m + "/" + p.y);
+      var day = p.y + "-" + p.m + "-" + p.d;
       if (tick.day && tick.day !== day && onNewDay) onNewDay();
       tick.day = day;
     }
@@ -92,40 +50,15 @@
     }
   }
 
-  /* The Socket.IO connection of a display: token in the connect auth, reconnect forever with
-   * backoff (1 s doubling to 2 s, ±50% jitter: back within 5 s of the network or the server
-   * returning), "offline" mark while cut off. Every (re)connect
-   * brings a fresh `snapshot`, so the page shows the current state without a reload. */
+  /* The Socket.IO connection of a display (the shared one: token in the connect auth, reconnect
+   * for ever within 2 s), "offline" mark after a 3 s cut (a blip is not worth a mark on a TV).
+   * A connection refused by the server (a token revoked in the config) is tried again every 30 s
+   * in case the config comes back. Every (re)connect brings a fresh `snapshot`, so the page shows
+   * the current state without a reload. */
   function connect(handlers, setOffline) {
-    var socket = global.io({
-      path: "/socket.io",
-      auth: { token: token() },
-      reconnection: true,
-      reconnectionAttempts: Infinity,
-      reconnectionDelay: 1000,
-      reconnectionDelayMax: 2000,
-      randomizationFactor: 0.5,
-      timeout: 10000
-    });
-    var offlineTimer = null;
-    function offline(on) {
-      // A blip shorter than 3 s is not worth a mark on a TV.
-      if (on) {
-        if (!offlineTimer) offlineTimer = setTimeout(function () { setOffline(true); }, 3000);
-      } else {
-        clearTimeout(offlineTimer); offlineTimer = null; setOffline(false);
-      }
-    }
-    socket.on("connect", function () { offline(false); });
-    socket.on("disconnect", function () { offline(true); });
-    socket.on("connect_error", function () {
-      offline(true);
-      // Refused by the server (a token revoked in the config): socket.io does not retry that
-      // by itself; try again later in case the config comes back.
-      if (!socket.active) setTimeout(function () { socket.connect(); }, 30000);
-    });
-    Object.keys(handlers).forEach(function (name) { socket.on(name, handlers[name]); });
-    offline(true);
+    var socket = P.connect({ auth: { token: token() }, handlers: handlers, graceMs: 3000, onOffline: setOffline,
+                             retryRefusedMs: 30000 });
+    socket.offlineMark.cut();                 // not connected yet: the mark shows if it takes long
     return socket;
   }
 
@@ -145,6 +78,12 @@
     return call.ticket.id + "|" + call.called_at + "|" + (call.recall ? 1 : 0);
   }
 
+  /* Start the page once its words are loaded (the HTML already shows the Vietnamese ones). */
+  function start(fn) {
+    P.i18n.ready.then(function () { P.i18n.setLang(P.i18n.lang); fn(); });
+  }
+
   global.HangDoi = { readConfig: readConfig, el: el, setText: setText, token: token, pathOf: pathOf,
-    startClock: startClock, fitText: fitText, fitScreen: fitScreen, connect: connect, callKey: callKey };
+    startClock: startClock, fitText: fitText, fitScreen: fitScreen, connect: connect, callKey: callKey,
+    t: P.t, i18n: P.i18n, start: start };
 })(window);

@@ -20,10 +20,6 @@
     announcer.unlock();
   });
 
-  var STATUS_TEXT = {
-    called: "Mời công dân có số",
-    serving: "Đang phục vụ số"
-  };
 
   /* desk: {state, pause_reason, current: {code, status} | null, service?} */
   function render(desk) {
@@ -31,7 +27,7 @@
     var current = desk.current;
     body.className = "deskscreen state-" + (current ? current.status : desk.state);
     if (current && (current.status === "called" || current.status === "serving")) {
-      setText("desk-status", STATUS_TEXT[current.status]);
+      setText("desk-status", H.t("desk_display." + current.status));
       setText("desk-code", current.code);
       var svc = current.service && services[current.service];
       setText("desk-service", svc ? svc.name : "");
@@ -39,11 +35,12 @@
       setText("desk-code", "—");
       setText("desk-service", "");
       if (desk.state === "paused") {
-        setText("desk-status", "Tạm dừng" + (desk.pause_reason ? ": " + desk.pause_reason : ""));
+        setText("desk-status", desk.pause_reason ? H.t("desk_display.paused_reason", { reason: desk.pause_reason })
+                                                 : H.t("desk_display.paused"));
       } else if (desk.state === "open") {
-        setText("desk-status", "Sẵn sàng phục vụ");
+        setText("desk-status", H.t("desk_display.open"));
       } else {
-        setText("desk-status", "Quầy chưa làm việc");
+        setText("desk-status", H.t("desk_display.closed"));
       }
     }
     if (desk.name) setText("desk-name", desk.name);
@@ -79,10 +76,12 @@
     announcer.add(call);
   }
 
-  H.startClock(config, "clock-time", null);
-  announcer.probe();
-  window.deskSocket = H.connect({ snapshot: onSnapshot, desk: onDesk, call: onCall }, function (on) {
-    document.getElementById("offline").hidden = !on;
+  H.start(function () {
+    H.startClock(config, "clock-time", null);
+    announcer.probe();
+    window.deskSocket = H.connect({ snapshot: onSnapshot, desk: onDesk, call: onCall }, function (on) {
+      document.getElementById("offline").hidden = !on;
+    });
   });
 })();
 
@@ -93,7 +92,6 @@
   "use strict";
   var H = window.HangDoi;
   var overlay = document.getElementById("rating");
-  if (!overlay || !window.deskSocket) return;
   var timer = null, ticketId = null;
 
   function close() {
@@ -123,19 +121,22 @@
       body: JSON.stringify({ score: score })
     }).then(function (r) {
       overlay.classList.add("sent");
-      H.setText("rating-thanks", r.ok || r.status === 409 ? "Cảm ơn quý khách đã đánh giá!"
-                                                         : "Chưa gửi được đánh giá. Xin cảm ơn quý khách!");
+      H.setText("rating-thanks", H.t(r.ok || r.status === 409 ? "rating.thanks" : "rating.failed"));
     }).catch(function () {
-      H.setText("rating-thanks", "Chưa gửi được đánh giá. Xin cảm ơn quý khách!");
+      H.setText("rating-thanks", H.t("rating.failed"));
     }).then(function () {
       if (timer) clearTimeout(timer);
       timer = setTimeout(close, 3000);
     });
   }
 
-  Array.prototype.forEach.call(overlay.querySelectorAll("button[data-score]"), function (button) {
-    button.addEventListener("click", function () { send(Number(button.getAttribute("data-score"))); });
+  // after the page's start (H.start above), which opened window.deskSocket
+  H.i18n.ready.then(function () {
+    if (!overlay || !window.deskSocket) return;
+    Array.prototype.forEach.call(overlay.querySelectorAll("button[data-score]"), function (button) {
+      button.addEventListener("click", function () { send(Number(button.getAttribute("data-score"))); });
+    });
+    window.deskSocket.on("rating_request", show);
+    window.deskSocket.on("call", close);               // the next visitor is called: back to the number
   });
-  window.deskSocket.on("rating_request", show);
-  window.deskSocket.on("call", close);               // the next visitor is called: back to the number
 })();

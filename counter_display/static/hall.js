@@ -38,7 +38,7 @@
     var box = document.getElementById("latest");
     if (!call) {
       setText("latest-code", "—"); setText("latest-desk", ""); setText("latest-desk-name", "");
-      setText("latest-service", "Chưa có số nào được gọi hôm nay");
+      setText("latest-service", H.t("hall.no_calls"));
       document.getElementById("latest-recall").hidden = true;
       return;
     }
@@ -96,21 +96,21 @@
       var waiting = waitingOf(agency.code);
       if (!desks.length && !waiting) return;
       var chips = desks.map(function (d) {
-        var code = d.current ? d.current.code : (d.state === "paused" ? "Tạm dừng" : "—");
+        var code = d.current ? d.current.code : (d.state === "paused" ? H.t("hall.paused") : "—");
         var cls = "chip" + (d.current ? (d.current.status === "called" ? " is-called" : "") : " is-idle")
           + (d.state === "paused" && !d.current ? " is-paused" : "");
         return el("span", cls, [el("span", "chip-desk", String(d.number)), el("span", "chip-code", code)]);
       });
-      if (!chips.length) chips.push(el("span", "chip is-idle", [el("span", "chip-code", "Chưa mở quầy")]));
+      if (!chips.length) chips.push(el("span", "chip is-idle", [el("span", "chip-code", H.t("hall.desk_not_open"))]));
       cards.push(el("div", "agency", [
         el("div", "agency-head", [
           el("span", "agency-name", agency.name),
-          el("span", "agency-waiting", [el("span", "waiting-n", String(waiting)), " chờ"])
+          el("span", "agency-waiting", [el("span", "waiting-n", String(waiting)), H.t("hall.waiting")])
         ]),
         el("div", "chips", chips)
       ]));
     });
-    if (!cards.length) cards.push(el("div", "agency empty", "Chưa có quầy nào làm việc"));
+    if (!cards.length) cards.push(el("div", "agency empty", H.t("hall.no_desks")));
     root.replaceChildren ? root.replaceChildren.apply(root, cards) : (root.textContent = "", cards.forEach(function (c) { root.appendChild(c); }));
     paginate();
   }
@@ -215,12 +215,14 @@
   }
 
   H.fitScreen(1920, 1080);
-  // A new day: numbers restart, yesterday's calls go; a fresh page also frees a TV browser's memory.
-  H.startClock(config, "clock-time", "clock-date", function () {
-    setTimeout(function () { window.location.reload(); }, Math.random() * 60000);
+  H.start(function () {
+    // A new day: numbers restart, yesterday's calls go; a fresh page also frees a TV browser's memory.
+    H.startClock(config, "clock-time", "clock-date", function () {
+      setTimeout(function () { window.location.reload(); }, Math.random() * 60000);
+    });
+    startTicker();
+    renderAll(false);
+    announcer.probe();
+    window.hallSocket = H.connect({ snapshot: onSnapshot, call: onCall, desks: onDesks, queues: onQueues }, setOffline);
   });
-  startTicker();
-  renderAll(false);
-  announcer.probe();
-  window.hallSocket = H.connect({ snapshot: onSnapshot, call: onCall, desks: onDesks, queues: onQueues }, setOffline);
 })();

@@ -13,85 +13,6 @@
   var TAP_GUARD_MS = 600;            // taps right after a screen change belong to the previous screen
   var OFFLINE_AFTER_MS = 2500;
 
-  var TEXT = {
-    vi: {
-      subtitle: "Lấy số thứ tự", switch_lang: "English", choose_agency: "Mời chọn cơ quan giải quyết hồ sơ",
-      back: "‹ Quay lại", choose_service: "Mời chọn dịch vụ",
-      priority_question: "Quý khách có thuộc đối tượng ưu tiên không?",
-      priority_note: "Người thuộc đối tượng ưu tiên được gọi trước. Cán bộ có thể đề nghị xuất trình giấy tờ.",
-      no_priority: "Không — lấy số thường", your_number: "Số thứ tự của quý khách",
-      people_ahead: "người đang chờ trước quý khách", estimated_wait: "thời gian chờ dự kiến",
-      scan_qr: "Quét mã QR bằng điện thoại để theo dõi lượt của quý khách", done: "Xong",
-      back_to_start: "Về màn hình đầu", closed_title: "Trung tâm đã hết giờ làm việc",
-      closed_note: "Xin cảm ơn quý khách và hẹn gặp lại.", hint: "Chạm nhẹ vào ô để chọn",
-      issuing: "Đang lấy số, xin chờ trong giây lát…", offline_title: "Ki-ốt tạm thời mất kết nối",
-      offline_text: "Ki-ốt đang tự động kết nối lại với máy chủ. Xin quý khách vui lòng chờ trong giây lát, hoặc liên hệ cán bộ hướng dẫn.",
-      services_count: "{n} dịch vụ", waiting_count: "{n} người đang chờ",
-      waiting: "Đang chờ", people: "người", wait_about: "Chờ khoảng {t}",
-      min_under: "dưới 1 phút", min: "{m} phút", hour: "{h} giờ", hour_min: "{h} giờ {m} phút",
-      no_open_desk: "Chưa có quầy mở", opens_at: "Chưa có quầy mở (mở cửa lúc {t})",
-      no_history: "Chưa có số liệu để ước tính",
-      elderly: "Người cao tuổi", elderly_sub: "từ đủ 60 tuổi trở lên",
-      disabled: "Người khuyết tật", disabled_sub: "",
-      pregnant: "Phụ nữ mang thai", pregnant_sub: "",
-      child: "Trẻ em", child_sub: "trẻ em dưới 6 tuổi hoặc người đi cùng",
-      veteran: "Người có công", veteran_sub: "với cách mạng",
-      priority_label: "Ưu tiên: {p}",
-      printing: "Đang in phiếu… Mời quý khách nhận phiếu ở khe bên dưới.",
-      printed: "Đã in xong. Mời quý khách nhận phiếu ở khe bên dưới.",
-      print_problem: "Máy in phiếu đang gặp sự cố. Xin quý khách ghi nhớ số thứ tự trên màn hình (hoặc quét mã QR) rồi chờ gọi số.",
-      print_slow: "Nếu không nhận được phiếu, xin quý khách ghi nhớ số thứ tự trên màn hình.",
-      print_unconfirmed: "Máy in chưa xác nhận đã in phiếu. Nếu không nhận được phiếu, xin quý khách ghi nhớ số thứ tự trên màn hình (hoặc quét mã QR).",
-      printer_banner_paper_out: "Máy in phiếu đã hết giấy. Quý khách vẫn lấy số được — xin ghi nhớ số thứ tự hiện trên màn hình.",
-      printer_banner_offline: "Máy in phiếu tạm thời không hoạt động. Quý khách vẫn lấy số được — xin ghi nhớ số thứ tự hiện trên màn hình.",
-      closed_at: "Mời quý khách quay lại lúc {time}, {weekday} ngày {date}.",
-      closed_unknown: "Xin mời quý khách quay lại vào giờ làm việc.",
-      error_title: "Chưa lấy được số", error_retry: "Xin quý khách vui lòng thử lại. Nếu vẫn không được, xin liên hệ cán bộ hướng dẫn.",
-      error_service: "Dịch vụ này hiện không còn nhận hồ sơ tại ki-ốt. Xin quý khách chọn dịch vụ khác.",
-      error_device: "Ki-ốt chưa được cấp quyền lấy số. Xin liên hệ cán bộ kỹ thuật.",
-      error_busy: "Ki-ốt đang cấp quá nhiều số. Xin quý khách chờ giây lát rồi thử lại.",
-      weekdays: ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"]
-    },
-    en: {
-      subtitle: "Take a number", switch_lang: "Tiếng Việt", choose_agency: "Please choose the agency for your request",
-      back: "‹ Back", choose_service: "Please choose a service",
-      priority_question: "Are you entitled to priority?",
-      priority_note: "Priority visitors are called first. Staff may ask to see a document.",
-      no_priority: "No — regular ticket", your_number: "Your number",
-      people_ahead: "people waiting ahead of you", estimated_wait: "estimated wait",
-      scan_qr: "Scan the QR code with your phone to follow your turn", done: "Done",
-      back_to_start: "Back to start", closed_title: "The center is closed now",
-      closed_note: "Thank you, see you soon.", hint: "Touch a tile to choose",
-      issuing: "Getting your number, one moment…", offline_title: "The kiosk lost its connection",
-      offline_text: "The kiosk is reconnecting to the server by itself. Please wait a moment, or ask the staff.",
-      services_count: "{n} services", services_count_one: "1 service", waiting_count: "{n} waiting",
-      waiting: "Waiting", people: "", wait_about: "About {t}",
-      min_under: "under 1 min", min: "{m} min", hour: "{h} h", hour_min: "{h} h {m} min",
-      no_open_desk: "No desk open yet", opens_at: "No desk open yet (opens at {t})",
-      no_history: "Not enough data for an estimate yet",
-      elderly: "Elderly", elderly_sub: "aged 60 or over",
-      disabled: "Person with a disability", disabled_sub: "",
-      pregnant: "Pregnant woman", pregnant_sub: "",
-      child: "Young child", child_sub: "under 6, or the adult with them",
-      veteran: "Person of merit", veteran_sub: "veterans and their families",
-      priority_label: "Priority: {p}",
-      printing: "Printing your ticket… Please take it from the slot below.",
-      printed: "Printed. Please take your ticket from the slot below.",
-      print_problem: "The ticket printer has a problem. Please note your number on the screen (or scan the QR code) and wait for your call.",
-      print_slow: "If no ticket comes out, please note your number on the screen.",
-      print_unconfirmed: "The printer has not confirmed your ticket. If no ticket comes out, please note your number on the screen (or scan the QR code).",
-      printer_banner_paper_out: "The ticket printer is out of paper. You can still take a number — please note it on the screen.",
-      printer_banner_offline: "The ticket printer is not working. You can still take a number — please note it on the screen.",
-      closed_at: "Please come back at {time} on {weekday}, {date}.",
-      closed_unknown: "Please come back during opening hours.",
-      error_title: "No number yet", error_retry: "Please try again. If it still does not work, please ask the staff.",
-      error_service: "This service no longer takes visitors at the kiosk. Please choose another one.",
-      error_device: "This kiosk may not issue numbers. Please ask the IT staff.",
-      error_busy: "This kiosk is issuing too many numbers. Please wait a moment and try again.",
-      weekdays: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
-    }
-  };
-
   var state = {
     lang: "vi", screen: "agencies", catalog: null, agency: null, service: null, busy: false,
     key: null, ticket: null, printer: { state: "unknown", agent: true }, printStatus: null,
@@ -99,42 +20,11 @@
   };
   var refs = { agencyMeta: {}, serviceSide: {} };
 
-  function $(id) { return document.getElementById(id); }
-  function t(key, vars) {
-    var text = TEXT[state.lang][key];
-    if (text === undefined) text = TEXT.vi[key];
-    if (vars) Object.keys(vars).forEach(function (k) { text = text.split("{" + k + "}").join(String(vars[k])); });
-    return text;
-  }
-  function el(tag, cls, text) {
-    var n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text !== undefined && text !== null) n.textContent = String(text);
-    return n;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  var P = window.HangDoiPage, $ = P.$, el = P.el, clear = P.clear;
+  /* The page's words: kiosk.* of the catalog, or a full key (priority.*, common.*). */
+  function t(key, vars) { return P.t(P.i18n.has("kiosk." + key) ? "kiosk." + key : key, vars); }
 
-  // what an estimate can honestly say: no open desk (estimated_wait_s null), nothing to go on
-  // (kind no_history), or the minutes; null when it is a plain number of minutes
-  function estimateNote(seconds, estimate) {
-    var kind = estimate && estimate.kind;
-    if (seconds === null || seconds === undefined || kind === "no_open_desk") {
-      var at = estimate && estimate.opens_at;
-      return at && at.length >= 16 ? t("opens_at", { t: at.slice(11, 16) }) : t("no_open_desk");
-    }
-    if (kind === "no_history" && seconds > 0) return t("no_history");
-    return null;
-  }
-
-  function waitText(seconds, estimate) {
-    var note = estimateNote(seconds, estimate);
-    if (note !== null) return note;
-    var m = Math.round(Math.max(0, seconds || 0) / 60);
-    if (m < 1) return t("min_under");
-    if (m < 60) return t("min", { m: m });
-    var h = Math.floor(m / 60); m = m % 60;
-    return m ? t("hour_min", { h: h, m: m }) : t("hour", { h: h });
-  }
+  function waitText(seconds, estimate) { return P.wait(seconds, estimate); }
 
   // ---- screens ----------------------------------------------------------------------------
   var SCREENS = ["agencies", "services", "priority", "ticket", "message", "closed"];
@@ -245,7 +135,7 @@
   function agencyMetaText(a) {
     var w = agencyWaiting(a);
     var n = a.services.length;
-    var services = n === 1 && TEXT[state.lang].services_count_one ? t("services_count_one") : t("services_count", { n: n });
+    var services = n === 1 ? t("services_count_one") : t("services_count", { n: n });
     return services + " · " + t("waiting_count", { n: w });
   }
 
@@ -302,12 +192,9 @@
 
   function fillServiceSide(side, s) {
     clear(side);
-    var line1 = el("div");
-    line1.appendChild(document.createTextNode(t("waiting") + ": "));
-    line1.appendChild(el("b", null, s.waiting));
-    if (t("people")) line1.appendChild(document.createTextNode(" " + t("people")));
-    side.appendChild(line1);
-    var note = estimateNote(s.estimated_wait_s, s.estimate);
+    var words = t("waiting").split("{n}");      // "Đang chờ: {n} người", the number in bold
+    side.appendChild(el("div", null, [words[0], el("b", null, s.waiting), words.slice(1).join("{n}")]));
+    var note = P.estimateNote(s.estimated_wait_s, s.estimate);
     side.appendChild(el("div", note === null ? null : "estimate-note",
                         note === null ? t("wait_about", { t: waitText(s.estimated_wait_s) }) : note));
   }
@@ -321,8 +208,8 @@
       var b = el("button", "choice");
       b.type = "button";
       b.dataset.priority = p;
-      b.appendChild(el("span", null, t(p)));
-      if (t(p + "_sub")) b.appendChild(el("span", "choice-sub", t(p + "_sub")));
+      b.appendChild(el("span", null, t("priority." + p)));
+      if (t("priority." + p + "_sub")) b.appendChild(el("span", "choice-sub", t("priority." + p + "_sub")));
       b.addEventListener("click", function () { if (!guardTap()) issue(p); });
       box.appendChild(b);
     });
@@ -407,7 +294,7 @@
     $("ticket-agency").textContent = ticket.agency_name || "";
     var pr = $("ticket-priority");
     pr.classList.toggle("hidden", !ticket.priority);
-    pr.textContent = ticket.priority ? t("priority_label", { p: t(ticket.priority) }) : "";
+    pr.textContent = ticket.priority ? t("priority.label", { p: t("priority." + ticket.priority) }) : "";
     $("ticket-ahead").textContent = String(ticket.waiting_ahead);
     $("ticket-wait").textContent = waitText(ticket.estimated_wait_s, ticket.estimate);
     var img = $("ticket-qr");
@@ -485,7 +372,7 @@
     var text = t("closed_unknown");
     if (m) {
       var weekday = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCDay();
-      text = t("closed_at", { time: m[4] + ":" + m[5], weekday: t("weekdays")[weekday], date: m[3] + "/" + m[2] + "/" + m[1] });
+      text = t("closed_at", { time: m[4] + ":" + m[5], weekday: P.weekday(weekday), date: m[3] + "/" + m[2] + "/" + m[1] });
     }
     $("closed-text").textContent = text;
     if (state.screen !== "ticket") show("closed");
@@ -497,23 +384,14 @@
   // A cut shorter than OFFLINE_AFTER_MS is not shown. The timer starts at the first sign of a cut
   // and is not restarted by the failed reconnects that follow (they come every 1–2 s, sooner
   // than OFFLINE_AFTER_MS, and would otherwise keep the mark hidden for ever).
-  var offlineTimer = null;
+  var offline = P.offlineMark(OFFLINE_AFTER_MS, function (on) {
+    state.online = !on;
+    $("offline").classList.toggle("hidden", !on);
+  });
   function setOnline(online, now) {
-    var go = function () {
-      clearTimeout(offlineTimer);
-      offlineTimer = null;
-      state.online = false;
-      $("offline").classList.remove("hidden");
-    };
-    if (online) {
-      clearTimeout(offlineTimer);
-      offlineTimer = null;
-      state.online = true;
-      $("offline").classList.add("hidden");
-      return;
-    }
-    if (now) go();
-    else if (offlineTimer === null && state.online !== false) offlineTimer = setTimeout(go, OFFLINE_AFTER_MS);
+    if (online) offline.back();
+    else if (now) offline.now();
+    else offline.cut();
   }
 
   function connectSocket() {
@@ -521,8 +399,7 @@
       setInterval(loadCatalog, 10000);
       return;
     }
-    var socket = window.io({ path: cfg.socket_path || "/socket.io", auth: { token: token },
-                             reconnectionDelay: 1000, reconnectionDelayMax: 2000 });
+    var socket = P.connect({ auth: { token: token } });
     state.socket = socket;
     socket.on("connect", function () {
       setOnline(true);
@@ -556,17 +433,15 @@
 
   // ---- language, clock, idle --------------------------------------------------------------
   function applyLang() {
-    document.documentElement.lang = state.lang;
-    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (n) {
-      n.textContent = t(n.getAttribute("data-i18n"));
-    });
+    P.i18n.setLang(state.lang);
+    $("lang").textContent = P.t("common.lang_name", null, P.i18n.nextLang());
     if (state.screen === "agencies") renderAgencies();
     if (state.screen === "services") renderServices();
     if (state.screen === "priority") renderPriorities();
     if (state.screen === "ticket" && state.ticket) {
       $("ticket-wait").textContent = waitText(state.ticket.estimated_wait_s, state.ticket.estimate);
       var pr = $("ticket-priority");
-      if (state.ticket.priority) pr.textContent = t("priority_label", { p: t(state.ticket.priority) });
+      if (state.ticket.priority) pr.textContent = t("priority.label", { p: t("priority." + state.ticket.priority) });
       renderPrintStatus();
     }
     if (state.screen === "closed") setClosed(state.closedNext);
@@ -617,7 +492,7 @@
     $("no-priority").addEventListener("click", function () { if (!guardTap()) issue(null); });
     $("done").addEventListener("click", function () { if (!guardTap()) home(); });
     $("lang").addEventListener("click", function () {
-      state.lang = state.lang === "vi" ? "en" : "vi";
+      state.lang = P.i18n.nextLang();
       applyLang();
     });
     window.addEventListener("resize", function () {
@@ -632,5 +507,5 @@
     connectSocket();
   }
 
-  init();
+  P.i18n.ready.then(function () { state.lang = P.i18n.lang; applyLang(); init(); });
 }());

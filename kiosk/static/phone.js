@@ -11,37 +11,17 @@
   var alerted = {};            // called_at + desk → already rung
   var connected = false;
   var pollTimer = null;
-  var RATING = ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"];
+  var P = window.HangDoiPage, $ = P.$, tr = P.t;
+  var RATING = [1, 2, 3, 4, 5];
 
-  function $(id) { return document.getElementById(id); }
-  function setText(id, text) { var n = $(id); if (n.textContent !== String(text)) n.textContent = String(text); }
+  function setText(id, text) { P.setText(id, text); }
+  function waitText(seconds, estimate) { return P.wait(seconds, estimate); }
 
-  function waitText(seconds, estimate) {
-    var kind = estimate && estimate.kind;
-    if (seconds === null || seconds === undefined || kind === "no_open_desk") {
-      var at = (estimate && estimate.opens_at) || "";      // ISO with the center's offset
-      return at.length >= 16 ? "Chưa có quầy mở (mở cửa lúc " + at.slice(11, 16) + " ngày " + at.slice(8, 10) + "/" +
-        at.slice(5, 7) + ")" : "Chưa có quầy mở";
-    }
-    if (kind === "no_history" && seconds > 0) return "Chưa có số liệu để ước tính";
-    var m = Math.round(Math.max(0, seconds || 0) / 60);
-    if (m < 1) return "dưới 1 phút";
-    if (m < 60) return "khoảng " + m + " phút";
-    var h = Math.floor(m / 60); m = m % 60;
-    return "khoảng " + h + " giờ" + (m ? " " + m + " phút" : "");
-  }
-
+  /* [title, text] of the ticket's state: phone.<status>.title/.text, the words the server
+   * rendered the page with. */
   function texts(t) {
-    var d = t.desk;
-    switch (t.status) {
-      case "waiting": return ["Đang chờ đến lượt", "Khi đến lượt, trang này sẽ báo bạn đến quầy nào."];
-      case "called": return ["Mời đến quầy số " + d, "Xin mời bạn đến ngay quầy số " + d + "."];
-      case "serving": return ["Đang được phục vụ tại quầy số " + d, "Cán bộ đang giải quyết hồ sơ của bạn."];
-      case "done": return ["Đã hoàn thành", "Cảm ơn bạn đã đến Trung tâm."];
-      case "no_show": return ["Bạn đã lỡ lượt", "Số của bạn đã được gọi nhưng bạn chưa đến quầy. Xin liên hệ quầy hướng dẫn để được hỗ trợ."];
-      case "cancelled": return ["Phiếu đã bị hủy", "Xin liên hệ quầy hướng dẫn nếu bạn vẫn cần được phục vụ."];
-      default: return [t.status, ""];
-    }
+    if (!P.i18n.has("phone." + t.status + ".title")) return [t.status, ""];
+    return [tr("phone." + t.status + ".title", { desk: t.desk }), tr("phone." + t.status + ".text", { desk: t.desk })];
   }
 
   var deskNames = {};          // desk number → its name, learnt from call events
@@ -57,11 +37,13 @@
     setText("agency", t.agency_name || "");
     var words = texts(t);
     setText("state-title", words[0]);
-    setText("state-text", deskName && t.status === "called" ? words[1] + " (" + deskName + ")" : words[1]);
+    // "đến ngay Quầy 50 – Viễn thông Thái Nguyên (VNPT)", not the number and then the name in brackets
+    setText("state-text", deskName && t.status === "called" ? tr("phone.called.text_named", { name: deskName }) : words[1]);
     $("facts").hidden = t.status !== "waiting";
     setText("ahead", t.waiting_ahead);
     setText("wait", waitText(t.estimated_wait_s, t.estimate));
-    document.title = (t.status === "called" ? "Mời đến quầy " + t.desk + " — " : "Số ") + t.code;
+    document.title = t.status === "called" ? tr("phone.title_called", { desk: t.desk, code: t.code })
+                                           : tr("phone.title", { code: t.code, center: cfg.center.name });
     $("alert-btn").hidden = audio !== null || t.status !== "waiting";
     $("alert-on").hidden = audio === null || t.status !== "waiting";
     $("rating").hidden = t.status !== "done";
@@ -109,14 +91,11 @@
   // ---- rating -----------------------------------------------------------------------------
   function buildRating() {
     var box = $("stars");
-    RATING.forEach(function (label, i) {
-      var b = document.createElement("button");
+    P.clear(box);
+    RATING.forEach(function (score) {
+      var b = P.el("button", null, [P.el("b", null, String(score)), tr("rating." + score)]);
       b.type = "button";
-      var n = document.createElement("b");
-      n.textContent = String(i + 1);
-      b.appendChild(n);
-      b.appendChild(document.createTextNode(label));
-      b.addEventListener("click", function () { rate(i + 1); });
+      b.addEventListener("click", function () { rate(score); });
       box.appendChild(b);
     });
   }
@@ -128,13 +107,13 @@
     }).then(function (r) {
       var done = $("rating-done");
       done.hidden = false;
-      if (r.status === 201) done.textContent = "Cảm ơn bạn đã đánh giá!";
-      else if (r.status === 409) done.textContent = "Phiếu này đã được đánh giá. Cảm ơn bạn!";
-      else { done.textContent = "Chưa gửi được đánh giá, xin thử lại."; enableStars(); }
+      if (r.status === 201) done.textContent = tr("rating.thanks");
+      else if (r.status === 409) done.textContent = tr("rating.already");
+      else { done.textContent = tr("rating.retry"); enableStars(); }
       if (r.status === 201 || r.status === 409) $("stars").hidden = true;
     }).catch(function () {
       $("rating-done").hidden = false;
-      $("rating-done").textContent = "Chưa gửi được đánh giá, xin thử lại.";
+      $("rating-done").textContent = tr("rating.retry");
       enableStars();
     });
   }
@@ -145,11 +124,15 @@
   // ---- live updates -----------------------------------------------------------------------
   function live(on) {
     connected = on;
-    var n = $("live");
-    n.className = on ? "live" : "live off";
-    n.textContent = on ? "Trang tự cập nhật khi số của bạn thay đổi." : "Đang kết nối lại… trang vẫn tự kiểm tra mỗi 15 giây.";
+    liveText();
     clearInterval(pollTimer);
     if (!on) pollTimer = setInterval(poll, 15000);
+  }
+
+  function liveText() {
+    var n = $("live");
+    n.className = connected ? "live" : "live off";
+    n.textContent = connected ? tr("phone.live_on") : tr("phone.live_off");
   }
 
   function poll() {
@@ -161,7 +144,7 @@
 
   function connect() {
     if (typeof window.io !== "function") { live(false); return; }
-    var socket = window.io({ path: cfg.socket_path || "/socket.io" });
+    var socket = P.connect({});
     socket.on("connect", function () {
       socket.emit("follow", { ticket: ticket.id, t: secret });
       live(true);
@@ -176,8 +159,19 @@
     socket.on("error", function () { live(false); });
   }
 
+  /* The language switch: every word of the page again in the next language. */
+  function applyLang() {
+    $("lang").textContent = tr("common.lang_name", null, P.i18n.nextLang());
+    buildRating();
+    render(ticket);
+    if (connected) liveText();
+  }
+
   $("alert-btn").addEventListener("click", enableAlerts);
-  buildRating();
-  render(ticket);
-  connect();
+  P.i18n.ready.then(function () {
+    $("lang").addEventListener("click", function () { P.i18n.setLang(P.i18n.nextLang()); });
+    P.i18n.onChange(applyLang);
+    P.i18n.setLang(P.i18n.lang);
+    connect();
+  });
 }());

@@ -5,18 +5,11 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from server import i18n
+
 OPEN = ("pending", "sent")
 PRINTER_STATES = ("online", "paper_low", "paper_out", "offline", "unknown")
 MAX_DETAIL = 200
-
-PRIORITY_LABELS = {
-    "elderly": "Người cao tuổi",
-    "disabled": "Người khuyết tật",
-    "pregnant": "Phụ nữ mang thai",
-    "child": "Trẻ em",
-    "veteran": "Người có công",
-}
-
 
 def _clean(text: str | None) -> str | None:
     """An agent's words (an error, a printer's detail) as stored and shown: one line, no control
@@ -32,7 +25,7 @@ def priority_label(priority: str | None) -> str | None:
     """The line printed under the code of a priority ticket: ``Ưu tiên: Người cao tuổi``."""
     if not priority:
         return None
-    return f"Ưu tiên: {PRIORITY_LABELS.get(priority, priority)}"
+    return i18n.t("priority.label", p=i18n.priority_label(priority))
 
 
 def create_job(db, ticket_id: int, kiosk: str, now: float) -> int:

@@ -1,10 +1,13 @@
 """The tickets export: every ticket of the period with its times, desk, officer, outcome and
 rating, as CSV (UTF-8 with a BOM, so that Excel shows Vietnamese right) or as an Excel workbook.
+Headers and labels come from the catalog (``report.*``, ``common.status.*``, ``priority.*``).
 
 Rows come from the same per-ticket query as the summary (``base.py``), so the export and the
 report agree to the ticket: the number of rows is ``issued``, the mean of the "Chờ (giây)" column
 is ``avg_wait_s``, and so on. Times are the center's local wall-clock time (the timezone is named
-in the header of the time columns).
+in the header of the time columns). In the workbook, dates and times are real date cells shown
+dd/mm/yyyy and waits and service times real durations (``[h]:mm:ss``), so that they sort, sum
+and average; the CSV keeps seconds and ISO times for other programs.
 
 Any Unicode text exports, in both formats, after one documented cleaning (``clean_text``), the
 same for CSV and Excel so that the two files say the same:
@@ -21,35 +24,32 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .. import i18n
 from .base import Period, base_cte
 
-STATUS_LABELS = {"waiting": "Đang chờ", "called": "Đã gọi", "serving": "Đang phục vụ", "done": "Đã phục vụ",
-                 "no_show": "Vắng mặt", "cancelled": "Đã hủy"}
-PRIORITY_LABELS = {"elderly": "Người cao tuổi", "disabled": "Người khuyết tật", "pregnant": "Phụ nữ mang thai",
-                   "child": "Trẻ em", "veteran": "Người có công"}
 TIME_COLUMNS = ("issued_at", "first_call", "started_at", "finished_at")
-TOTAL_LABELS = {"issued": "Số đã cấp", "served": "Đã phục vụ", "no_show": "Vắng mặt", "cancelled": "Đã hủy",
-                "called": "Đã được gọi", "avg_wait_s": "Chờ trung bình (giây)", "p90_wait_s": "Chờ P90 (giây)",
-                "avg_service_s": "Phục vụ trung bình (giây)", "p90_service_s": "Phục vụ P90 (giây)",
-                "within_target_pct": "Gọi trong thời gian chờ mục tiêu (%)", "rating_avg": "Mức hài lòng trung bình (1–5)",
-                "ratings": "Số lượt đánh giá"}
+DURATION_COLUMNS = ("wait_s", "service_s")
+KEYS = ("day", "code", "agency", "agency_name", "service", "service_name", "priority", "status", "issued_at",
+        "first_call", "started_at", "finished_at", "wait_s", "service_s", "within", "desk", "officer", "score",
+        "comment", "transfers", "recalls", "ticket_id")
+DATE_FORMAT, DATETIME_FORMAT, DURATION_FORMAT = "dd/mm/yyyy", "dd/mm/yyyy hh:mm:ss", "[h]:mm:ss"
 
 
-def columns(tz: ZoneInfo) -> list[tuple[str, str]]:
-    """(key, Vietnamese header) of every column, in order."""
-    zone = f" ({tz})"
-    return [
-        ("day", "Ngày"), ("code", "Số thứ tự"), ("agency", "Mã cơ quan"), ("agency_name", "Cơ quan"),
-        ("service", "Mã dịch vụ"), ("service_name", "Dịch vụ"), ("priority", "Ưu tiên"),
-        ("status", "Kết quả"), ("issued_at", "Lấy số lúc" + zone), ("first_call", "Gọi lần đầu lúc" + zone),
-        ("started_at", "Bắt đầu phục vụ" + zone), ("finished_at", "Kết thúc" + zone),
-        ("wait_s", "Chờ (giây)"), ("service_s", "Phục vụ (giây)"), ("within", "Trong thời gian chờ mục tiêu"),
-        ("desk", "Quầy"), ("officer", "Cán bộ"), ("score", "Đánh giá (1–5)"), ("comment", "Góp ý"),
-        ("transfers", "Số lần chuyển"), ("recalls", "Số lần gọi lại"), ("ticket_id", "Mã phiếu (hệ thống)"),
-    ]
+def columns(tz: ZoneInfo, *, durations: bool = False) -> list[tuple[str, str]]:
+    """(key, Vietnamese header) of every column, in order. ``durations``: the wait and service
+    columns hold durations (the workbook), not seconds (the CSV)."""
+    out = []
+    for key in KEYS:
+        header = i18n.t(f"report.col.{key}")
+        if key in TIME_COLUMNS:
+            header += f" ({tz})"
+        elif durations and key in DURATION_COLUMNS:
+            header = i18n.t(f"report.col.{key}_duration")
+        out.append((key, header))
+    return out
 
 
 def export_rows(db, tz: ZoneInfo, period: Period) -> list[dict]:
@@ -64,9 +64,9 @@ ORDER BY b.day, b.issued_at, b.id"""
     out = []
     for r in db.execute(sql, period.params()):
         row = {"ticket_id": r[0], "day": r[1], "code": r[2], "agency": r[3], "agency_name": r[4], "service": r[5],
-               "service_name": r[6], "priority": PRIORITY_LABELS.get(r[7], r[7]), "status": STATUS_LABELS[r[8]],
+               "service_name": r[6], "priority": i18n.priority_label(r[7]), "status": i18n.t(f"common.status.{r[8]}"),
                "issued_at": r[9], "first_call": r[10], "started_at": r[11], "finished_at": r[12], "wait_s": r[13],
-               "service_s": r[14], "within": None if r[15] is None else ("có" if r[15] else "không"),
+               "service_s": r[14], "within": None if r[15] is None else i18n.t("report.yes" if r[15] else "report.no"),
                "desk": r[16], "officer": r[17], "score": r[18], "comment": r[19], "transfers": r[20],
                "recalls": r[21]}
         for key in TIME_COLUMNS:
@@ -119,9 +119,9 @@ def export_xlsx(rows: list[dict], tz: ZoneInfo, *, title: str = "", period: Peri
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    cols = columns(tz)
+    cols = columns(tz, durations=True)
     wb = Workbook(write_only=True)
-    sheet = wb.create_sheet("Phiếu")
+    sheet = wb.create_sheet(i18n.t("report.sheet.tickets"))
     sheet.freeze_panes = "A2"
     widths = {"day": 11, "code": 9, "agency_name": 28, "service_name": 30, "status": 12, "comment": 30,
               "officer": 14, **{k: 19 for k in TIME_COLUMNS}}
@@ -136,28 +136,40 @@ def export_xlsx(rows: list[dict], tz: ZoneInfo, *, title: str = "", period: Peri
         cell.font = bold
         header.append(cell)
     sheet.append(header)
+
+    def typed(ws, value, key=None):
+        """A cell: dates as dates, durations as durations, text never a formula."""
+        if key in DURATION_COLUMNS and value is not None:
+            value = timedelta(seconds=round(value))
+        elif key == "day" and isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                pass
+        if isinstance(value, (date, timedelta)):
+            cell = WriteOnlyCell(ws, value=value)
+            cell.number_format = (DURATION_FORMAT if isinstance(value, timedelta)
+                                  else DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT)
+            return cell
+        return safe_text(value)
+
     for row in rows:
-        cells = []
-        for key, _ in cols:
-            value = row[key]
-            if isinstance(value, datetime):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-                cells.append(cell)
-            else:
-                cells.append(safe_text(value))
-        sheet.append(cells)
+        sheet.append([typed(sheet, row[key], key) for key, _ in cols])
     if totals is not None:
-        info = wb.create_sheet("Tổng hợp")
+        info = wb.create_sheet(i18n.t("report.sheet.summary"))
         info.append([safe_text(title)])
         if period is not None:
-            info.append(["Từ ngày", period.start.isoformat()])
-            info.append(["Đến ngày", period.end.isoformat()])
-            info.append(["Cơ quan", period.agency or "tất cả"])
-        info.append(["Múi giờ", str(tz)])
+            info.append([i18n.t("report.from"), typed(info, period.start)])
+            info.append([i18n.t("report.to"), typed(info, period.end)])
+            info.append([i18n.t("report.agency"), safe_text(period.agency or i18n.t("report.all"))])
+        info.append([i18n.t("report.timezone"), str(tz)])
         info.append([])
+        info.append([i18n.t("report.figure"), i18n.t("report.value")])
         for key, value in totals.items():
-            info.append([key, value, TOTAL_LABELS.get(key, "")])
+            label = i18n.t(f"report.total.{key}") if f"report.total.{key}" in i18n.catalog() else key
+            if key.endswith("_s") and isinstance(value, (int, float)):
+                value = timedelta(seconds=round(value))
+            info.append([label, typed(info, value)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

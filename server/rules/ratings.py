@@ -8,6 +8,7 @@ the ratings of that day's tickets even when a phone rates after midnight.
 """
 from __future__ import annotations
 
+from .. import i18n
 from . import events as ev
 from .context import RuleContext
 from .errors import Conflict, Invalid, NotFound
@@ -16,8 +17,8 @@ SCORES = range(1, 6)
 SOURCES = ("desk_display", "phone", "staff")
 MAX_COMMENT = 500
 
-#: the five faces, from "very dissatisfied" to "very satisfied" (the wording Vietnamese centers use)
-SCORE_LABELS = {1: "Rất không hài lòng", 2: "Không hài lòng", 3: "Bình thường", 4: "Hài lòng", 5: "Rất hài lòng"}
+#: the five faces, from "very dissatisfied" to "very satisfied" (the wording Vietnamese centers use: rating.N)
+SCORE_LABELS = {score: i18n.rating_label(score) for score in SCORES}
 
 
 def rate(db, ctx: RuleContext, actor: ev.Actor, ticket_id: int, score: int, comment: str | None, source: str):

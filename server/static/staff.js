@@ -1,48 +1,32 @@
-/* Hàng Đợi — what the staff pages (/desk, /supervisor) share: DOM helpers that insert text,
- * never HTML; the message bar; readable Vietnamese errors; and the API client.
+/* Hàng Đợi — what the staff pages (/desk, /supervisor) share, on top of every page's shared module
+ * (/static/shared/page.js: DOM helpers, the catalog, the socket): the message bar; readable
+ * errors (error.<code> of the catalog, in the page's language); the API client; the language switch.
  *
  * The access token lives in sessionStorage (gone when the tab closes) and goes out only as
  * "Authorization: Bearer ..." with credentials: "omit". No cookie is ever set, so a request
  * forged by another site carries no credentials: the pages are CSRF-safe by construction.
  *
- *   var staff = HangDoiStaff({ tokenKey: "...", userKey: "...", errors: {...},
+ *   var staff = HangDoiStaff({ tokenKey: "...", userKey: "...", errors: { code: "error.other_key" },
  *                              onUnauthorized: function (message) {...}, onClock: function (offsetMs) {...} });
  */
 (function () {
   "use strict";
 
-  var COMMON_ERRORS = {
-    invalid_credentials: "Sai tên đăng nhập hoặc mật khẩu.",
-    too_many_attempts: "Đăng nhập sai quá nhiều lần. Xin chờ một phút rồi thử lại.",
-    invalid_token: "Phiên đăng nhập đã hết hạn. Xin vui lòng đăng nhập lại.",
-    unauthorized: "Phiên đăng nhập đã hết hạn. Xin vui lòng đăng nhập lại.",
-    rate_limited: "Thao tác quá nhanh. Xin chờ giây lát rồi thử lại.",
-    storage_unavailable: "Máy chủ tạm thời không ghi được dữ liệu. Xin thử lại sau giây lát.",
-    internal_error: "Máy chủ gặp lỗi. Xin thử lại; nếu vẫn lỗi, hãy báo bộ phận kỹ thuật.",
-    invalid_request: "Dữ liệu gửi lên không hợp lệ.",
-    invalid_json: "Dữ liệu gửi lên không hợp lệ.",
-    bad_request: "Yêu cầu không hợp lệ.",
-    not_found: "Không tìm thấy.",
-    network: "Không kết nối được máy chủ. Xin kiểm tra mạng rồi thử lại."
-  };
+  var P = window.HangDoiPage;
+  var LANG_KEY = "hangdoi.staff.lang";
 
   function ApiError(status, code, message) { this.status = status; this.code = code; this.message = message; }
 
-  function $(id) { return document.getElementById(id); }
+  var $ = P.$, el = P.el, clear = P.clear;
   function setText(id, text) { var n = typeof id === "string" ? $(id) : id; n.textContent = text; return n; }
-  function el(tag, className, text) {
-    var n = document.createElement(tag);
-    if (className) n.className = className;
-    if (text !== undefined && text !== null) n.textContent = String(text);
-    return n;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
   window.HangDoiStaff = function (options) {
     var store = window.sessionStorage;
-    var errors = {};
-    Object.keys(COMMON_ERRORS).forEach(function (k) { errors[k] = COMMON_ERRORS[k]; });
-    Object.keys(options.errors || {}).forEach(function (k) { errors[k] = options.errors[k]; });
+    /* error code → the words for it in the page's language (error.<code> of the catalog) */
+    function error(code) {
+      var own = options.errors && options.errors[code];     // a page's own words for a code
+      return P.t(own || "error." + code);
+    }
 
     function token() { return store.getItem(options.tokenKey); }
     function user() { try { return JSON.parse(store.getItem(options.userKey) || "null"); } catch (e) { return null; } }
@@ -63,8 +47,9 @@
       messageTimer = setTimeout(function () { box.hidden = true; }, kind === "error" ? 9000 : 4000);
     }
     function errorText(err) {
-      if (!err) return errors.internal_error;
-      return errors[err.code] || (err.status >= 500 ? errors.internal_error : (err.message || errors.bad_request));
+      if (!err) return error("internal_error");
+      if (P.i18n.has("error." + err.code) || (options.errors && options.errors[err.code])) return error(err.code);
+      return err.status >= 500 ? error("internal_error") : (err.message || error("bad_request"));
     }
 
     /* fetch /api/v1 + path; resolves to the JSON body (or, with raw, the Response itself), rejects
@@ -77,7 +62,7 @@
         method: method, headers: headers, credentials: "omit", cache: "no-store",
         body: body === undefined ? undefined : JSON.stringify(body)
       }).catch(function () {
-        throw new ApiError(0, "network", errors.network);
+        throw new ApiError(0, "network", error("network"));
       }).then(function (response) {
         var date = response.headers.get("Date");
         if (date && options.onClock) {
@@ -89,7 +74,7 @@
           if (response.ok) return data;
           var e = (data && data.error) || {};
           if (response.status === 401 && path !== "/auth/login" && options.onUnauthorized) {
-            options.onUnauthorized(errors.invalid_token);
+            options.onUnauthorized(error("invalid_token"));
           }
           throw new ApiError(response.status, e.code || "http_" + response.status, e.message || "");
         });
@@ -101,7 +86,7 @@
        agency), ask the API at probePath: a 401 signs the page out (onUnauthorized); if the sign-in
        still holds, connect again, unless isCurrent(socket) says the page has a newer socket. */
     function socket(probePath, isCurrent) {
-      var s = window.io({ path: "/socket.io", auth: { token: token() }, reconnectionDelayMax: 2000 });
+      var s = P.connect({ auth: { token: token() } });
       s.on("disconnect", function (reason) {
         if (reason !== "io server disconnect") return;
         request("GET", probePath).then(function () { if (isCurrent(s)) s.connect(); }).catch(function () {});
@@ -109,8 +94,27 @@
       return s;
     }
 
+    /* The language switch of the topbar (button#lang): the officer's choice is kept for the tab
+       (sessionStorage, like the sign-in; nothing is stored beyond the tab); onChange re-draws what
+       the page drew itself. Resolves when the words are loaded. */
+    function languages(onChange) {
+      return P.i18n.ready.then(function () {
+        var saved = store.getItem(LANG_KEY);
+        var button = $("lang");
+        var label = function () { if (button) button.textContent = P.t("common.lang_name", null, P.i18n.nextLang()); };
+        P.i18n.onChange(function () { label(); if (onChange) onChange(); });
+        if (button) button.addEventListener("click", function () {
+          var next = P.i18n.nextLang();
+          store.setItem(LANG_KEY, next);
+          P.i18n.setLang(next);
+        });
+        P.i18n.setLang(saved && !new URLSearchParams(window.location.search).get("lang") ? saved : P.i18n.lang);
+      });
+    }
+
     return {
-      $: $, setText: setText, el: el, clear: clear, store: store, errors: errors,
+      $: $, setText: setText, el: el, clear: clear, store: store, error: error, t: P.t, duration: P.duration,
+      formatDate: P.formatDate, languages: languages,
       token: token, user: user, remember: remember, forget: forget, say: say, errorText: errorText, ApiError: ApiError, request: request,
       api: function (method, path, body) { return request(method, path, body, false); }, socket: socket
     };

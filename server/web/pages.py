@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hashlib
+
 from flask import Blueprint, Response, render_template, request
+
+from server import i18n
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -56,6 +60,42 @@ def desk_console():
     return render_page("staff/desk.html")
 
 
+@staff_pages.get("/i18n/index.json")
+def i18n_index():
+    """The languages of the catalog, for the pages' language switch."""
+    body = [{"code": code, "name": i18n.t("common.lang_name", code)} for code in i18n.languages()]
+    return _catalog_response(json_bytes(body))
+
+
+@staff_pages.get("/i18n/<lang>.json")
+def i18n_catalog(lang: str):
+    """One language's catalog, the same file the server prints from: the same for everyone, no
+    secrets, cacheable (a changed catalog gets a new ETag)."""
+    if lang not in i18n.languages():
+        from .errors import ApiError
+
+        raise ApiError(404, "unknown_language", f"there is no catalog for the language {lang[:20]!r}; "
+                                                f"there are {', '.join(i18n.languages())}")
+    return _catalog_response(i18n.catalog_bytes(lang))
+
+
+def json_bytes(value) -> bytes:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _catalog_response(body: bytes) -> Response:
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response.make_conditional(request)
+
+
 def register(app, hub) -> None:
-    """Called by the application factory: add the staff pages."""
+    """Called by the application factory: add the staff pages, the catalogs' routes and ``t`` for
+    every template (``{{ t("kiosk.done") }}``: the page's words come from the catalog)."""
+    app.jinja_env.globals["t"] = i18n.t
     app.register_blueprint(staff_pages)

@@ -7,7 +7,9 @@ from typing import Annotated, ClassVar, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-Priority = Literal["elderly", "disabled", "pregnant", "child", "veteran"]
+from ..rules import PRIORITIES
+
+Priority = Literal[PRIORITIES]  # type: ignore[valid-type]  # the one list of priority groups (rules.context)
 TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "cancelled"]
 
 

@@ -12,36 +12,17 @@
   "use strict";
 
   var KEY_TOKEN = "hangdoi.desk.token", KEY_USER = "hangdoi.desk.user", KEY_DESK = "hangdoi.desk.number";
-  var ERRORS = {
-    forbidden: "Bạn không có quyền thao tác tại quầy này.",
-    unknown_desk: "Không tìm thấy quầy này (có thể quầy đã bị bỏ khỏi cấu hình).",
-    no_current_ticket: "Quầy chưa có số nào đang phục vụ. Bấm “Gọi tiếp” để gọi số mới.",
-    invalid_state: "Thao tác này không dùng được với trạng thái hiện tại của số.",
-    unknown_service: "Dịch vụ được chọn không tồn tại hoặc đã ngừng.",
-    already_paused: "Quầy đang tạm dừng rồi.",
-    not_paused: "Quầy không ở trạng thái tạm dừng.",
-    invalid_reason: "Xin ghi lý do tạm dừng.",
-    desk_busy: "Quầy còn số đang phục vụ: hãy hoàn thành hoặc chuyển số đó trước.",
-    rate_limited: "Bạn thao tác quá nhanh. Xin chờ giây lát rồi thử lại."
-  };
-  var STATUS_TEXT = { called: "Đã gọi — chờ công dân đến quầy", serving: "Đang phục vụ", done: "Đã xong",
-    no_show: "Vắng mặt", waiting: "Đang chờ", cancelled: "Đã hủy" };
-  var PRIORITY_TEXT = { elderly: "Ưu tiên: người cao tuổi", disabled: "Ưu tiên: người khuyết tật",
-    pregnant: "Ưu tiên: phụ nữ mang thai", child: "Ưu tiên: trẻ em", veteran: "Ưu tiên: người có công" };
-  var DONE_TEXT = { recall: "Đã gọi lại số ", start: "Bắt đầu phục vụ số ", finish: "Đã hoàn thành số ",
-    "no-show": "Đã ghi vắng mặt số ", transfer: "Đã chuyển số " };
-
   var state = { desk: null, number: null, catalog: null, busy: false, socket: null, clockOffset: 0 };
 
   // ---- shared with the supervisor's page (static/staff.js) -----------------------------------
   var staff = window.HangDoiStaff({
-    tokenKey: KEY_TOKEN, userKey: KEY_USER, errors: ERRORS,
+    tokenKey: KEY_TOKEN, userKey: KEY_USER, errors: { forbidden: "error.forbidden_desk" },
     onUnauthorized: function (message) { signedOut(message); },
     onClock: function (offset) { state.clockOffset = offset; }
   });
   var $ = staff.$, setText = staff.setText, el = staff.el, clear = staff.clear, store = staff.store;
   var token = staff.token, user = staff.user, say = staff.say, errorText = staff.errorText, api = staff.api;
-  ERRORS = staff.errors;
+  var tr = staff.t;
 
   function show(view) {
     ["login", "picker", "console"].forEach(function (v) { $("view-" + v).hidden = v !== view; });
@@ -59,7 +40,7 @@
     if (state.socket) { state.socket.disconnect(); state.socket = null; }
     state.desk = null; state.number = null;
     show("login");
-    if (message) setText("login-hint", message);
+    if (message) { setText("login-hint", message); $("login-hint").removeAttribute("data-i18n"); }   // kept on a switch
     $("login-password").value = "";
     $("login-username").focus();
   }
@@ -72,7 +53,8 @@
       .then(function (data) {
         staff.remember(data);
         $("login-password").value = "";
-        setText("login-hint", "Dùng tài khoản cán bộ do quản trị viên của Trung tâm cấp.");
+        setText("login-hint", tr("console.login_hint"));
+        $("login-hint").setAttribute("data-i18n", "console.login_hint");
         return showPicker();
       })
       .catch(function (err) { say(errorText(err), "error"); })
@@ -81,10 +63,9 @@
 
   $("sign-out").addEventListener("click", function () {
     var number = state.number;
-    var leave = function () { signedOut("Bạn đã đăng xuất."); };
+    var leave = function () { signedOut(tr("console.signed_out")); };
     if (number === null || !state.desk) return leave();
-    if (state.desk.current_ticket && !window.confirm("Quầy còn số " + state.desk.current_ticket.code +
-        " đang phục vụ. Vẫn đăng xuất?")) return;
+    if (state.desk.current_ticket && !window.confirm(tr("console.confirm_sign_out", { code: state.desk.current_ticket.code }))) return;
     // Mark the desk closed (it no longer counts in wait estimates); sign out whatever the answer.
     api("POST", "/desks/" + number + "/close").catch(function () {}).then(leave);
   });
@@ -97,8 +78,6 @@
   });
 
   // ---- pick a desk ----------------------------------------------------------------------------
-  var DESK_STATE = { open: "đang làm việc", paused: "tạm dừng", closed: "chưa mở" };
-
   function showPicker() {
     return api("GET", "/desks").then(function (data) {
       var remembered = parseInt(store.getItem(KEY_DESK) || "", 10);
@@ -106,14 +85,14 @@
       if (desks.some(function (d) { return d.number === remembered; })) return showConsole(remembered);
       var list = $("desk-list");
       clear(list);
-      if (!desks.length) list.appendChild(el("p", "hint", "Đơn vị của bạn chưa có quầy nào trong cấu hình."));
+      if (!desks.length) list.appendChild(el("p", "hint", tr("console.no_desks")));
       desks.forEach(function (d) {
         var b = el("button", "desk-choice");
         b.type = "button";
         b.appendChild(el("span", "n", d.number));
         var info = el("span", "info");
         info.appendChild(el("span", "name", d.name));
-        info.appendChild(el("span", "meta", d.agency_name + " · " + (DESK_STATE[d.state] || d.state) +
+        info.appendChild(el("span", "meta", d.agency_name + " · " + tr("console.desk_state." + d.state) +
           (d.officer ? " · " + d.officer : "")));
         b.appendChild(info);
         b.addEventListener("click", function () { showConsole(d.number); });
@@ -156,18 +135,18 @@
   function render(desk) {
     if (!desk || desk.number !== state.number) return;
     state.desk = desk;
-    setText("topbar-desk", (desk.name || "Quầy " + desk.number) + " · " + desk.agency_name);
+    setText("topbar-desk", (desk.name || tr("common.desk_n", { n: desk.number })) + " · " + desk.agency_name);
     var t = desk.current_ticket;
     setText("current-code", t ? t.code : "—");
-    setText("current-status", t ? (STATUS_TEXT[t.status] || t.status) : (desk.state === "paused" ? "Quầy đang tạm dừng" : "Chưa có số. Bấm “Gọi tiếp”."));
+    setText("current-status", t ? tr("console.status." + t.status) : tr(desk.state === "paused" ? "console.desk_paused" : "console.no_ticket"));
     setText("current-service", t ? serviceName(t.service) : "");
     $("current").className = "card current" + (t ? " is-" + t.status : "");
     var prio = $("current-priority");
     prio.hidden = !(t && t.priority);
-    if (t && t.priority) setText(prio, PRIORITY_TEXT[t.priority] || "Ưu tiên");
+    if (t && t.priority) setText(prio, tr("priority.label", { p: tr("priority." + t.priority) }));
     var banner = $("paused-banner");
     banner.hidden = desk.state !== "paused";
-    if (desk.state === "paused") setText(banner, "Tạm dừng: " + (desk.pause_reason || ""));
+    if (desk.state === "paused") setText(banner, tr("console.paused_banner", { reason: desk.pause_reason || "" }));
     // Buttons: what the server would accept now.
     var status = t ? t.status : null;
     $("btn-recall").disabled = status !== "called";
@@ -177,7 +156,8 @@
     $("btn-transfer").disabled = !(status === "called" || status === "serving");
     var pause = $("btn-pause");
     pause.dataset.action = desk.state === "paused" ? "resume" : "pause";
-    pause.firstChild.textContent = desk.state === "paused" ? "Tiếp tục" : "Tạm dừng";
+    pause.firstChild.setAttribute("data-i18n", desk.state === "paused" ? "console.act.resume" : "console.act.pause");
+    pause.firstChild.textContent = tr(pause.firstChild.getAttribute("data-i18n"));
     pause.classList.toggle("warn", desk.state === "paused");
     // Waiting counts and today's counts.
     var list = $("waiting");
@@ -208,11 +188,10 @@
     }
   }
 
-  function two(n) { return (n < 10 ? "0" : "") + n; }
+  /* "8 phút 45 giây", never "8:45" (that reads as a time of day) */
   function duration(ms) {
     if (!(ms >= 0)) return "—";
-    var s = Math.floor(ms / 1000), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
-    return (h ? h + ":" + two(m) : m) + ":" + two(s % 60);
+    return staff.duration(Math.floor(ms / 1000));
   }
   function tick() {
     var t = state.desk && state.desk.current_ticket;
@@ -221,7 +200,7 @@
     var issued = Date.parse(t.issued_at), called = t.called_at ? Date.parse(t.called_at) : now;
     setText("time-waited", duration(called - issued));
     var since = t.started_at ? Date.parse(t.started_at) : called;
-    setText("time-served-label", t.started_at ? "Đang phục vụ" : "Đã gọi cách đây");
+    setText("time-served-label", tr(t.started_at ? "console.serving_for" : "console.called_ago"));
     setText("time-served", duration(now - since));
   }
   setInterval(tick, 1000);
@@ -249,13 +228,13 @@
       .then(function (data) {
         setBusy(false);
         if (action === "next") {
-          say(data.ticket ? "Đã gọi số " + data.ticket.code : "Hiện không còn ai chờ tại quầy này.", data.ticket ? "ok" : "info");
+          say(data.ticket ? tr("console.called", { code: data.ticket.code }) : tr("console.nobody_waiting"), data.ticket ? "ok" : "info");
         } else if (action === "pause") {
-          say("Quầy đã tạm dừng.", "info");
+          say(tr("console.paused"), "info");
         } else if (action === "resume") {
-          say("Quầy làm việc trở lại.", "ok");
+          say(tr("console.resumed"), "ok");
         } else {
-          say((DONE_TEXT[action] || "Đã xong ") + code, "ok");
+          say(tr(window.HangDoiPage.i18n.has("console.done." + action) ? "console.done." + action : "console.done.other", { code: code }), "ok");
         }
         if (data.desk) render(data.desk);
         return refresh(number);
@@ -296,7 +275,7 @@
   function openTransfer() {
     var t = state.desk && state.desk.current_ticket;
     if (!t) return;
-    setText("transfer-code", t.code);
+    setText("transfer-title", tr("console.transfer_title", { code: t.code }));
     var select = $("transfer-service");
     clear(select);
     ((state.catalog && state.catalog.agencies) || []).forEach(function (agency) {
@@ -304,7 +283,7 @@
       group.label = agency.name;
       agency.services.forEach(function (s) {
         if (s.code === t.service) return;
-        var o = el("option", null, s.name + " (" + s.waiting + " đang chờ)");
+        var o = el("option", null, tr("console.service_waiting", { name: s.name, n: s.waiting }));
         o.value = s.code;
         group.appendChild(o);
       });
@@ -324,7 +303,7 @@
   $("pause-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var reason = $("pause-reason").value.trim();
-    if (!reason) { say(ERRORS.invalid_reason, "error"); return; }
+    if (!reason) { say(staff.error("invalid_reason"), "error"); return; }
     closeModals();
     act("pause", { reason: reason });
   });
@@ -345,7 +324,7 @@
   function setConn(on) {
     var dot = $("conn");
     dot.className = "conn " + (on ? "on" : "off");
-    dot.title = on ? "Đang nhận cập nhật trực tiếp" : "Mất kết nối thời gian thực — đang kết nối lại";
+    dot.title = tr(on ? "console.conn_on" : "console.conn_off");
   }
 
   function connect() {
@@ -376,9 +355,18 @@
   }
 
   // ---- start ----------------------------------------------------------------------------------
-  if (token()) {
-    showPicker();
-  } else {
-    show("login");
+  /* A new language: re-draw what the page drew itself (the rest is data-i18n). */
+  function redraw() {
+    if (state.desk && !$("view-console").hidden) render(state.desk);
+    else if (!$("view-picker").hidden) showPicker();
+    if (state.socket) setConn(state.socket.connected);
   }
+
+  staff.languages(redraw).then(function () {
+    if (token()) {
+      showPicker();
+    } else {
+      show("login");
+    }
+  });
 })();

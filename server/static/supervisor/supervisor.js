@@ -17,40 +17,8 @@
 
   var KEY_TOKEN = "hangdoi.supervisor.token", KEY_USER = "hangdoi.supervisor.user";
 
-  var ERRORS = {
-    forbidden: "Tài khoản này không có quyền thực hiện thao tác này.",
-    not_supervisor: "Trang này dành cho giám sát và quản trị viên. Cán bộ quầy dùng trang /desk.",
-    desk_closed: "Quầy này chưa có cán bộ đăng nhập.",
-    desk_paused: "Quầy này đang tạm dừng.",
-    desk_busy: "Quầy này đang có số khác; cán bộ cần hoàn thành số đó trước.",
-    service_not_at_desk: "Quầy này không làm dịch vụ của số này. Hãy chuyển số sang dịch vụ của quầy trước.",
-    invalid_state: "Trạng thái hiện tại của số không cho phép thao tác này.",
-    not_today: "Số này không thuộc ngày hôm nay.",
-    same_service: "Số này đang chờ đúng dịch vụ đó rồi.",
-    unknown_service: "Dịch vụ không tồn tại hoặc đã ngừng.",
-    unknown_ticket: "Không tìm thấy số này.",
-    unknown_desk: "Không tìm thấy quầy này.",
-    missing_date: "Xin chọn đủ ngày bắt đầu và ngày kết thúc.",
-    invalid_date: "Ngày không hợp lệ.",
-    invalid_range: "Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.",
-    range_too_long: "Mỗi báo cáo tối đa 366 ngày.",
-    unknown_agency: "Không có cơ quan này.",
-    user_exists: "Tên đăng nhập này đã có.",
-    unknown_user: "Không tìm thấy người dùng này."
-  };
-  var STATUS_TEXT = { waiting: "Đang chờ", called: "Đã gọi", serving: "Đang phục vụ", done: "Đã xong",
-    no_show: "Vắng mặt", cancelled: "Đã hủy" };
-  var ROLE_TEXT = { officer: "Cán bộ", supervisor: "Giám sát", admin: "Quản trị" };
-  var PRINTER_TEXT = { online: "Sẵn sàng", paper_low: "Sắp hết giấy", paper_out: "Hết giấy", offline: "Không hoạt động",
-    unknown: "Chưa rõ" };
-  var PRIORITY_TEXT = { elderly: "người cao tuổi", disabled: "người khuyết tật", pregnant: "phụ nữ mang thai",
-    child: "trẻ em", veteran: "người có công" };
-  var S_COLUMNS = [
-    ["issued", "Cấp số"], ["served", "Đã phục vụ"], ["no_show", "Vắng mặt"], ["cancelled", "Đã hủy"],
-    ["avg_wait_s", "Chờ TB"], ["p90_wait_s", "Chờ P90"], ["avg_service_s", "Phục vụ TB"],
-    ["p90_service_s", "Phục vụ P90"], ["within_target_pct", "Đúng hạn"], ["rating_avg", "Hài lòng TB"],
-    ["ratings", "Lượt đánh giá"]
-  ];
+  var S_COLUMNS = ["issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
+    "p90_service_s", "within_target_pct", "rating_avg", "ratings"];
 
   var state = {
     catalog: null, overview: null, overviewAt: 0, socket: null, clockOffset: 0, view: "live",
@@ -59,27 +27,24 @@
 
   // ---- shared with the desk console (static/staff.js) ----------------------------------------
   var staff = window.HangDoiStaff({
-    tokenKey: KEY_TOKEN, userKey: KEY_USER, errors: ERRORS,
+    tokenKey: KEY_TOKEN, userKey: KEY_USER, errors: { desk_busy: "error.desk_busy_other" },
     onUnauthorized: function (message) { signedOut(message); }
   });
   var $ = staff.$, setText = staff.setText, el = staff.el, clear = staff.clear;
   var token = staff.token, user = staff.user, say = staff.say, errorText = staff.errorText;
   var request = staff.request, api = staff.api, ApiError = staff.ApiError;
-  ERRORS = staff.errors;
+  /* the page's words: supervisor.* of the catalog, or a full key */
+  function tr(key, params) { return staff.t(window.HangDoiPage.i18n.has("supervisor." + key) ? "supervisor." + key : key, params); }
+  function statusText(s) { return tr(s === "waiting" || s === "no_show" ? "common.status." + s : "st." + s); }
 
   function now() { return (Date.now() + state.clockOffset) / 1000; }
 
-  function duration(seconds) {
-    if (seconds === null || seconds === undefined || isNaN(seconds)) return "—";
-    seconds = Math.max(0, Math.round(seconds));
-    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    if (h) return h + " giờ " + (m < 10 ? "0" : "") + m + " phút";
-    return m + ":" + (s < 10 ? "0" : "") + s;
-  }
+  /* "8 phút 45 giây", never "8:45" (that reads as a time of day) */
+  function duration(seconds) { return staff.duration(seconds); }
   function minutes(seconds) {
     if (seconds === null || seconds === undefined) return "—";
-    if (seconds < 60) return seconds > 0 ? "< 1 phút" : "0 phút";
-    return Math.round(seconds / 60) + " phút";
+    if (seconds < 60) return seconds > 0 ? tr("under_min") : tr("minutes", { n: 0 });
+    return tr("minutes", { n: Math.round(seconds / 60) });
   }
   function number(value, digits) {
     if (value === null || value === undefined) return "—";
@@ -105,7 +70,7 @@
     $("tabs").hidden = !signedIn;
     $("sign-out").hidden = !signedIn;
     $("tab-users").hidden = !(signedIn && user() && user().role === "admin");
-    setText("user-name", signedIn && user() ? user().username + " (" + (ROLE_TEXT[user().role] || user().role) + ")" : "");
+    setText("user-name", signedIn && user() ? user().username + " (" + tr("role." + user().role) + ")" : "");
     Array.prototype.forEach.call(document.querySelectorAll(".tab"), function (tab) {
       tab.classList.toggle("active", tab.getAttribute("data-view") === view);
     });
@@ -128,7 +93,7 @@
     clearInterval(state.pollTimer);
     state.overview = null;
     show("login");
-    if (message) setText("login-hint", message);
+    if (message) { setText("login-hint", message); $("login-hint").removeAttribute("data-i18n"); }   // kept on a switch
     $("login-password").value = "";
     $("login-username").focus();
   }
@@ -149,7 +114,7 @@
       .catch(function (err) { say(errorText(err), "error"); })
       .then(function () { button.disabled = false; });
   });
-  $("sign-out").addEventListener("click", function () { signedOut("Đã đăng xuất."); });
+  $("sign-out").addEventListener("click", function () { signedOut(tr("signed_out")); });
 
   function start() {
     show("live");
@@ -168,7 +133,7 @@
   function setConn(ok) {
     var c = $("conn");
     c.className = "conn " + (ok ? "on" : "off");
-    c.textContent = ok ? "Trực tuyến" : "Mất kết nối";
+    c.textContent = tr(ok ? "online" : "printer.offline");
   }
 
   function connect() {
@@ -180,7 +145,7 @@
     socket.on("disconnect", function () { setConn(false); });
     socket.on("connect_error", function (err) {
       setConn(false);
-      if (err && /invalid_token/.test(String(err.message))) signedOut(ERRORS.invalid_token);
+      if (err && /invalid_token/.test(String(err.message))) signedOut(staff.error("invalid_token"));
     });
     socket.on("queues", function (msg) { applyQueues(msg && msg.services); scheduleRefresh(); });
     ["snapshot", "desk", "desks", "call", "ticket"].forEach(function (name) {
@@ -251,7 +216,7 @@
       });
       var head = el("tr", "agency-row" + (late ? " late" : ""));
       var name = el("th", null, agency.name);
-      name.appendChild(el("span", "muted", " · " + agency.code + " · đã cấp " + agency.issued_today + " số hôm nay"));
+      name.appendChild(el("span", "muted", tr("agency_meta", { code: agency.code, n: agency.issued_today })));
       head.appendChild(name);
       head.appendChild(el("td", "num strong", waiting));
       head.appendChild(el("td", null, ""));
@@ -266,7 +231,7 @@
         row.appendChild(el("td", "num", s.waiting));
         row.appendChild(el("td", "num wait", s.waiting ? duration(wait) : "—"));
         row.appendChild(el("td", "num", s.waiting ? minutes(s.estimated_wait_s) : "—"));
-        row.appendChild(el("td", "num muted", s.target_wait_min + " phút"));
+        row.appendChild(el("td", "num muted", tr("minutes", { n: s.target_wait_min })));
         body.appendChild(row);
       });
     });
@@ -279,11 +244,11 @@
     clear(box);
     state.overview.desks.forEach(function (d) {
       var t = d.current_ticket, kind, label, detail = "", since = null;
-      if (d.state === "closed") { kind = "closed"; label = "Đóng"; }
-      else if (d.state === "paused") { kind = "paused"; label = "Tạm dừng"; detail = d.pause_reason || ""; since = d.paused_at_ts; }
-      else if (t && t.status === "serving") { kind = "serving"; label = "Đang phục vụ"; detail = t.code; since = ticketTime(t.started_at); }
-      else if (t) { kind = "called"; label = "Đã gọi"; detail = t.code; since = ticketTime(t.called_at); }
-      else { kind = "idle"; label = "Rảnh"; }
+      if (d.state === "closed") { kind = "closed"; label = tr("desk.closed"); }
+      else if (d.state === "paused") { kind = "paused"; label = tr("desk.paused"); detail = d.pause_reason || ""; since = d.paused_at_ts; }
+      else if (t && t.status === "serving") { kind = "serving"; label = tr("st.serving"); detail = t.code; since = ticketTime(t.started_at); }
+      else if (t) { kind = "called"; label = tr("st.called"); detail = t.code; since = ticketTime(t.called_at); }
+      else { kind = "idle"; label = tr("desk.idle"); }
       var card = el("div", "desk " + kind);
       card.setAttribute("data-desk", d.number);
       if (kind === "paused" && since && now() - since > state.overview.thresholds.pause_alert_min * 60) {
@@ -299,9 +264,9 @@
       if (since) meta.appendChild(el("span", "desk-timer", duration(now() - since)));
       if (!meta.firstChild) meta.textContent = "\u00a0";
       card.appendChild(meta);
-      card.appendChild(el("div", "desk-officer", d.officer ? "CB: " + d.officer : kind === "closed" ? "chưa có cán bộ" : "\u00a0"));
+      card.appendChild(el("div", "desk-officer", d.officer ? tr("desk.officer", { officer: d.officer }) : kind === "closed" ? tr("desk.no_officer") : "\u00a0"));
       card.title = d.name + " — " + d.agency_name + (d.officer ? " — " + d.officer : "") +
-        " — đã phục vụ hôm nay: " + d.served_today;
+        " — " + tr("desk.served_today", { n: d.served_today });
       box.appendChild(card);
     });
   }
@@ -311,39 +276,39 @@
     clear(body);
     devices.kiosks.forEach(function (k) {
       var row = el("tr");
-      row.appendChild(el("td", null, "Ki-ốt: " + k.name));
+      row.appendChild(el("td", null, tr("dev.kiosk", { name: k.name })));
       row.appendChild(connCell(k.connected));
       var p = k.printer;
-      var cell = el("td", p ? "printer " + p.state : "muted", p ? (PRINTER_TEXT[p.state] || p.state) +
-        (p.detail ? " — " + p.detail : "") : "chưa có dữ liệu");
-      if (p && p.updated_at) cell.title = "Cập nhật lúc " + clockText(p.updated_at);
+      var cell = el("td", p ? "printer " + p.state : "muted", p ? tr("printer." + p.state) +
+        (p.detail ? " — " + p.detail : "") : tr("dev.no_data"));
+      if (p && p.updated_at) cell.title = tr("dev.updated", { time: clockText(p.updated_at) });
       var jobs = k.print_jobs;
       if (jobs && jobs.failed) {      // the truth of the paper: tickets the printer did not take (or not confirm)
         var f = jobs.last_failure;
         var why = f && f.error && !(p && p.detail === f.error) ? ": " + f.error : "";
-        cell.appendChild(el("div", "print-failed", jobs.failed + " phiếu không in được hôm nay" +
-          (f ? " (gần nhất " + f.code + why + ")" : "") + " · " + jobs.failed + " not printed today"));
+        cell.appendChild(el("div", "print-failed", tr("print_failed", { n: jobs.failed }) +
+          (f ? " " + tr("print_failed_last", { code: f.code, why: why }) : "")));
       }
       row.appendChild(cell);
       body.appendChild(row);
     });
     devices.other_states.forEach(function (o) {
       var row = el("tr");
-      row.appendChild(el("td", null, "Thiết bị: " + o.id));
+      row.appendChild(el("td", null, tr("dev.other", { id: o.id })));
       row.appendChild(el("td", "muted", "—"));
-      row.appendChild(el("td", "printer " + o.state, (PRINTER_TEXT[o.state] || o.state) + (o.detail ? " — " + o.detail : "")));
+      row.appendChild(el("td", "printer " + o.state, tr("printer." + o.state) + (o.detail ? " — " + o.detail : "")));
       body.appendChild(row);
     });
     devices.displays.forEach(function (d) {
       var row = el("tr");
-      row.appendChild(el("td", null, (d.kind === "hall" ? "Màn hình sảnh: " : "Màn hình quầy " + d.desk + ": ") + d.name));
+      row.appendChild(el("td", null, d.kind === "hall" ? tr("dev.hall", { name: d.name }) : tr("dev.desk", { desk: d.desk, name: d.name })));
       row.appendChild(connCell(d.connected));
       row.appendChild(el("td", "muted", "—"));
       body.appendChild(row);
     });
     $("printer-empty").hidden = devices.has_printer_data;
   }
-  function connCell(on) { return el("td", on ? "on" : "off", on ? "● Đang kết nối" : "○ Không kết nối"); }
+  function connCell(on) { return el("td", on ? "on" : "off", tr(on ? "dev.connected" : "dev.disconnected")); }
 
   // the same rules as server/reports/live.py, evaluated every second
   function currentAlerts() {
@@ -354,8 +319,8 @@
         var since = s.oldest_queued_at + s.target_wait_min * 60;
         if (t > since) {
           out.push({ kind: "late", level: "error", since: since,
-            text: s.name + " (" + agency.name + "): có người chờ quá " + s.target_wait_min + " phút — " +
-              s.waiting + " người đang chờ, lâu nhất " + duration(t - s.oldest_queued_at) });
+            text: tr("alert.late_text", { service: s.name, agency: agency.name, target: s.target_wait_min, n: s.waiting,
+                                          longest: duration(t - s.oldest_queued_at) }) });
         }
       });
     });
@@ -364,8 +329,8 @@
       var since = d.paused_at_ts + o.thresholds.pause_alert_min * 60;
       if (t > since) {
         out.push({ kind: "paused", level: "warning", since: since,
-          text: d.name + " tạm dừng quá " + o.thresholds.pause_alert_min + " phút (" + duration(t - d.paused_at_ts) +
-            "): " + (d.pause_reason || "") });
+          text: tr("alert.paused_text", { desk: d.name, min: o.thresholds.pause_alert_min, "for": duration(t - d.paused_at_ts),
+                                          reason: d.pause_reason || "" }) });
       }
     });
     o.alerts.forEach(function (a) {
@@ -375,8 +340,6 @@
     return out;
   }
 
-  var ALERT_LABEL = { late: "Chờ quá lâu", paused: "Tạm dừng lâu", printer: "Máy in",
-    no_open_desk: "Chưa có quầy mở", called_long: "Gọi chưa phục vụ" };
 
   function renderAlerts() {
     var alerts = currentAlerts(), list = $("alerts");
@@ -384,7 +347,7 @@
     alerts.forEach(function (a) {
       var li = el("li", "alert " + a.level + " " + a.kind);
       li.appendChild(el("time", "alert-time", clockText(a.since)));
-      li.appendChild(el("span", "alert-kind", ALERT_LABEL[a.kind] || a.kind));
+      li.appendChild(el("span", "alert-kind", tr("alert." + a.kind)));
       li.appendChild(el("span", "alert-text", a.text));
       list.appendChild(li);
     });
@@ -393,15 +356,14 @@
     var bar = $("status-bar");
     bar.className = "status-bar " + (errors ? "error" : alerts.length ? "warning" : "ok");
     setText("status-count", alerts.length);
-    setText("status-text", alerts.length ? "cảnh báo cần xử lý" : "Không có cảnh báo — mọi hàng chờ trong thời gian mục tiêu");
+    setText("status-text", tr(alerts.length ? "alerts_to_handle" : "all_well"));
     var waiting = 0, open = 0, serving = 0;
     state.overview.agencies.forEach(function (a) { a.services.forEach(function (s) { waiting += s.waiting; }); });
     state.overview.desks.forEach(function (d) {
       if (d.state !== "closed") open += 1;
       if (d.current_ticket) serving += 1;
     });
-    setText("status-summary", waiting + " người đang chờ · " + open + "/" + state.overview.desks.length +
-      " quầy làm việc · " + serving + " quầy đang có số");
+    setText("status-summary", tr("summary", { waiting: waiting, open: open, desks: state.overview.desks.length, serving: serving }));
   }
 
   // ---- tickets and actions --------------------------------------------------------------------
@@ -411,7 +373,8 @@
       clear(select);
       select.appendChild(first);
       state.catalog.agencies.forEach(function (a) {
-        var option = el("option", null, a.name + " (" + a.code + ")");
+        // the code after the name, unless the name already ends with it ("Viễn thông Thái Nguyên (VNPT)")
+        var option = el("option", null, a.name.indexOf("(" + a.code + ")") >= 0 ? a.name : a.name + " (" + a.code + ")");
         option.value = a.code;
         select.appendChild(option);
       });
@@ -452,10 +415,10 @@
       row.tabIndex = 0;
       if (state.selected && state.selected.id === t.id) { row.classList.add("selected"); found = true; state.selected = t; }
       var code = el("td", "code", t.code);
-      if (t.priority) code.appendChild(el("span", "prio", " ưu tiên"));
+      if (t.priority) code.appendChild(el("span", "prio", tr("prio_mark")));
       row.appendChild(code);
       row.appendChild(el("td", null, t.service_name));
-      row.appendChild(el("td", null, STATUS_TEXT[t.status] || t.status));
+      row.appendChild(el("td", null, statusText(t.status)));
       row.appendChild(el("td", "num", duration(t.waited_s)));
       row.appendChild(el("td", "num", t.desk || "—"));
       row.addEventListener("click", function () { select(t); });
@@ -477,16 +440,16 @@
     box.hidden = !t;
     if (!t || !state.overview) return;
     setText("action-code", t.code);
-    setText("action-info", "— " + t.service_name + " — " + (STATUS_TEXT[t.status] || t.status) +
-      (t.priority ? " — ưu tiên " + (PRIORITY_TEXT[t.priority] || "") : ""));
+    setText("action-info", "— " + t.service_name + " — " + statusText(t.status) +
+      (t.priority ? " — " + tr("prio_info", { p: tr("priority." + t.priority) }) : ""));
     var desks = $("action-desk"), keep = desks.value;
     clear(desks);
     state.overview.desks.forEach(function (d) {
       var offers = d.services.some(function (s) { return s.code === t.service; });
       if (!offers) return;
       var free = d.state === "open" && !d.current_ticket;
-      var option = el("option", null, d.name + (free ? " — rảnh" : d.state === "closed" ? " — đóng" :
-        d.state === "paused" ? " — tạm dừng" : " — đang bận"));
+      var option = el("option", null, d.name + " — " + tr(free ? "opt.free" : d.state === "closed" ? "opt.closed" :
+        d.state === "paused" ? "opt.paused" : "opt.busy"));
       option.value = d.number;
       option.disabled = !free;
       desks.appendChild(option);
@@ -507,28 +470,35 @@
     var t = state.selected;
     if (!t) return;
     api("POST", "/tickets/" + t.id + "/" + path, body).then(function (data) {
-      say(done + " " + data.ticket.code + ".", "ok");
+      say(tr(done, { code: data.ticket.code }), "ok");
       refresh();
     }).catch(function (err) { say(errorText(err), "error"); });
   }
   $("action-call").addEventListener("click", function () {
     var desk = parseInt($("action-desk").value, 10);
-    if (!desk) { say("Xin chọn một quầy đang rảnh.", "error"); return; }
-    act("call", { desk: desk }, "Đã gọi số");
+    if (!desk) { say(tr("choose_free_desk"), "error"); return; }
+    act("call", { desk: desk }, "done.call");
   });
   $("action-move").addEventListener("click", function () {
-    act("move", { service: $("action-service").value }, "Đã chuyển dịch vụ cho số");
+    act("move", { service: $("action-service").value }, "done.move");
   });
   $("action-cancel").addEventListener("click", function () {
     var reason = $("action-reason").value.trim();
-    act("cancel", reason ? { reason: reason } : {}, "Đã hủy số");
+    act("cancel", reason ? { reason: reason } : {}, "done.cancel");
     $("action-reason").value = "";
   });
-  $("action-reactivate").addEventListener("click", function () { act("reactivate", {}, "Đã kích hoạt lại số"); });
+  $("action-reactivate").addEventListener("click", function () { act("reactivate", {}, "done.reactivate"); });
 
   // ---- reports --------------------------------------------------------------------------------
+  /* The date fields are written dd/mm/yyyy (a browser's own date field follows its locale:
+   * 12/04/2026 in an English one); the API wants YYYY-MM-DD. Anything else goes as it is and the
+   * server says what is wrong with it. */
+  function isoDate(text) {
+    var v = String(text || "").trim(), m = /^(\d{1,2})[\/.-](\d{1,2})[\/.-](\d{4})$/.exec(v);
+    return m ? m[3] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[1]).slice(-2) : v;
+  }
   function reportQuery() {
-    var q = "from=" + encodeURIComponent($("report-from").value) + "&to=" + encodeURIComponent($("report-to").value);
+    var q = "from=" + encodeURIComponent(isoDate($("report-from").value)) + "&to=" + encodeURIComponent(isoDate($("report-to").value));
     if ($("report-agency").value) q += "&agency=" + encodeURIComponent($("report-agency").value);
     return q;
   }
@@ -537,7 +507,7 @@
 
   function loadReport() {
     if (!$("report-from").value) {
-      var today = localDate(now());
+      var today = staff.formatDate(localDate(now()));      // dd/mm/yyyy, whatever the browser's locale
       $("report-from").value = today;
       $("report-to").value = today;
     }
@@ -561,19 +531,17 @@
   function renderReport(r) {
     var kpis = $("kpis"), t = r.totals;
     clear(kpis);
-    [["issued", "Số đã cấp"], ["served", "Đã phục vụ"], ["no_show", "Vắng mặt"], ["cancelled", "Đã hủy"],
-     ["avg_wait_s", "Chờ trung bình"], ["p90_wait_s", "Chờ P90"], ["avg_service_s", "Phục vụ trung bình"],
-     ["p90_service_s", "Phục vụ P90"], ["within_target_pct", "Gọi đúng hạn"], ["rating_avg", "Mức hài lòng"]
-    ].forEach(function (k) {
+    ["issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s", "p90_service_s",
+     "within_target_pct", "rating_avg"].map(function (k) { return [k, tr("kpi." + k)]; }).forEach(function (k) {
       var card = el("div", "kpi");
       card.appendChild(el("div", "kpi-value", figure(k[0], t[k[0]])));
-      card.appendChild(el("div", "kpi-label", k[1] + (k[0] === "rating_avg" ? " (" + number(t.ratings) + " lượt)" : "")));
+      card.appendChild(el("div", "kpi-label", k[1] + (k[0] === "rating_avg" ? " (" + tr("kpi.ratings_n", { n: number(t.ratings) }) + ")" : "")));
       kpis.appendChild(card);
     });
-    figuresTable("table-agencies", [["name", "Cơ quan"]], r.by_agency, t);
-    figuresTable("table-desks", [["name", "Quầy"], ["agency", "Cơ quan"]], r.by_desk, null);
-    figuresTable("table-officers", [["username", "Cán bộ"]], r.by_officer, null);
-    figuresTable("table-hours", [["hour", "Giờ"]], r.by_hour.map(function (h) {
+    figuresTable("table-agencies", [["name", tr("agency")]], r.by_agency, t);
+    figuresTable("table-desks", [["name", tr("desks")], ["agency", tr("agency")]], r.by_desk, null);
+    figuresTable("table-officers", [["username", tr("role.officer")]], r.by_officer, null);
+    figuresTable("table-hours", [["hour", tr("hour")]], r.by_hour.map(function (h) {
       var copy = {}; for (var k in h) copy[k] = h[k];
       copy.hour = (h.hour < 10 ? "0" : "") + h.hour + ":00–" + (h.hour < 9 ? "0" : "") + (h.hour + 1) + ":00";
       return copy;
@@ -584,20 +552,22 @@
   function figuresTable(id, keys, rows, totals) {
     var table = $(id);
     clear(table);
-    var head = el("thead"), tr = el("tr");
-    keys.concat(S_COLUMNS).forEach(function (c, i) { tr.appendChild(el("th", i >= keys.length ? "num" : null, c[1])); });
-    head.appendChild(tr);
+    var head = el("thead"), headRow = el("tr");
+    keys.concat(S_COLUMNS.map(function (c) { return [c, tr("col." + c)]; })).forEach(function (c, i) {
+      headRow.appendChild(el("th", i >= keys.length ? "num" : null, c[1]));
+    });
+    head.appendChild(headRow);
     table.appendChild(head);
     var body = el("tbody");
     rows.forEach(function (row) {
       var line = el("tr", row.issued ? null : "quiet");
       keys.forEach(function (c) { line.appendChild(el("td", null, row[c[0]])); });
-      S_COLUMNS.forEach(function (c) { line.appendChild(el("td", "num", figure(c[0], row[c[0]]))); });
+      S_COLUMNS.forEach(function (c) { line.appendChild(el("td", "num", figure(c, row[c]))); });
       body.appendChild(line);
     });
     if (!rows.length) {
       var empty = el("tr");
-      var cell = el("td", "muted", "Không có số nào trong khoảng thời gian này.");
+      var cell = el("td", "muted", tr("no_tickets_in_period"));
       cell.colSpan = keys.length + S_COLUMNS.length;
       empty.appendChild(cell);
       body.appendChild(empty);
@@ -605,8 +575,8 @@
     table.appendChild(body);
     if (totals) {
       var foot = el("tfoot"), sum = el("tr");
-      keys.forEach(function (c, i) { sum.appendChild(el("th", null, i === 0 ? "Tổng" : "")); });
-      S_COLUMNS.forEach(function (c) { sum.appendChild(el("td", "num", figure(c[0], totals[c[0]]))); });
+      keys.forEach(function (c, i) { sum.appendChild(el("th", null, i === 0 ? tr("total") : "")); });
+      S_COLUMNS.forEach(function (c) { sum.appendChild(el("td", "num", figure(c, totals[c]))); });
       foot.appendChild(sum);
       table.appendChild(foot);
     }
@@ -630,9 +600,9 @@
       data: {
         labels: hours.map(function (h) { return h.hour + "h"; }),
         datasets: [
-          { type: "bar", label: "Lượt lấy số", data: hours.map(function (h) { return h.issued; }),
+          { type: "bar", label: tr("chart.issued"), data: hours.map(function (h) { return h.issued; }),
             backgroundColor: "#2f6fb3", yAxisID: "y", order: 2 },
-          { type: "line", label: "Chờ trung bình (phút)", yAxisID: "y1", order: 1, borderColor: "#d9822b",
+          { type: "line", label: tr("chart.avg_wait"), yAxisID: "y1", order: 1, borderColor: "#d9822b",
             backgroundColor: "#d9822b", tension: 0, spanGaps: false,
             data: hours.map(function (h) { return h.avg_wait_s === null ? null : Math.round(h.avg_wait_s / 6) / 10; }) }
         ]
@@ -641,9 +611,9 @@
         responsive: true, maintainAspectRatio: false, animation: false,
         interaction: { mode: "index", intersect: false },
         scales: {
-          y: { beginAtZero: true, title: { display: true, text: "Lượt lấy số" }, ticks: { precision: 0 } },
+          y: { beginAtZero: true, title: { display: true, text: tr("chart.issued") }, ticks: { precision: 0 } },
           y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false },
-            title: { display: true, text: "Phút chờ" } }
+            title: { display: true, text: tr("chart.wait_min") } }
         },
         plugins: { legend: { position: "bottom" } }
       }
@@ -655,9 +625,9 @@
       data: {
         labels: agencies.map(function (a) { return a.code; }),
         datasets: [
-          { label: "Đã cấp số", data: agencies.map(function (a) { return a.issued; }), backgroundColor: "#2f6fb3" },
-          { label: "Đã phục vụ", data: agencies.map(function (a) { return a.served; }), backgroundColor: "#3a9d5d" },
-          { label: "Vắng mặt / hủy", data: agencies.map(function (a) { return a.no_show + a.cancelled; }),
+          { label: tr("chart.issued_agency"), data: agencies.map(function (a) { return a.issued; }), backgroundColor: "#2f6fb3" },
+          { label: tr("kpi.served"), data: agencies.map(function (a) { return a.served; }), backgroundColor: "#3a9d5d" },
+          { label: tr("chart.lost"), data: agencies.map(function (a) { return a.no_show + a.cancelled; }),
             backgroundColor: "#c0504d" }
         ]
       },
@@ -686,7 +656,7 @@
         a.click();
         document.body.removeChild(a);
         setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-        say("Đã tải " + a.download, "ok");
+        say(tr("downloaded", { file: a.download }), "ok");
       });
     }).catch(function (err) { say(errorText(err), "error"); });
   }
@@ -706,9 +676,9 @@
       var row = el("tr", u.active ? null : "quiet");
       row.setAttribute("data-user", u.username);
       row.appendChild(el("td", "strong", u.username));
-      row.appendChild(el("td", null, ROLE_TEXT[u.role] || u.role));
+      row.appendChild(el("td", null, tr("role." + u.role)));
       var agencyCell = el("td"), agency = document.createElement("select");
-      agency.appendChild(el("option", null, "(không)"));
+      agency.appendChild(el("option", null, tr("none")));
       agency.options[0].value = "";
       state.catalog.agencies.forEach(function (a) {
         var o = el("option", null, a.code);
@@ -717,29 +687,29 @@
         agency.appendChild(o);
       });
       agency.value = u.agency || "";
-      agency.setAttribute("aria-label", "Cơ quan của " + u.username);
+      agency.setAttribute("aria-label", tr("user.agency_of", { user: u.username }));
       agency.addEventListener("change", function () {
-        userAction("agency", { username: u.username, agency: agency.value || null }, "Đã đổi cơ quan của ");
+        userAction("agency", { username: u.username, agency: agency.value || null }, "user.agency_changed");
       });
       agencyCell.appendChild(agency);
       row.appendChild(agencyCell);
-      row.appendChild(el("td", u.active ? "on" : "off", u.active ? "Đang hoạt động" : "Đã vô hiệu hóa"));
+      row.appendChild(el("td", u.active ? "on" : "off", tr(u.active ? "user.active" : "user.inactive")));
       var actions = el("td", "user-actions");
-      var toggle = el("button", u.active ? "danger" : null, u.active ? "Vô hiệu hóa" : "Kích hoạt");
+      var toggle = el("button", u.active ? "danger" : null, tr(u.active ? "user.disable" : "user.enable"));
       toggle.type = "button";
       toggle.addEventListener("click", function () {
         userAction(u.active ? "disable" : "enable", { username: u.username },
-          u.active ? "Đã vô hiệu hóa " : "Đã kích hoạt ");
+          u.active ? "user.disabled" : "user.enabled");
       });
       var password = el("input");
       password.type = "password";
-      password.placeholder = "mật khẩu mới";
+      password.placeholder = tr("user.new_password");
       password.autocomplete = "new-password";
-      password.setAttribute("aria-label", "Mật khẩu mới cho " + u.username);
-      var reset = el("button", null, "Đặt lại mật khẩu");
+      password.setAttribute("aria-label", tr("user.new_password_for", { user: u.username }));
+      var reset = el("button", null, tr("user.reset"));
       reset.type = "button";
       reset.addEventListener("click", function () {
-        userAction("password", { username: u.username, password: password.value }, "Đã đặt lại mật khẩu cho ");
+        userAction("password", { username: u.username, password: password.value }, "user.password_reset");
       });
       actions.appendChild(toggle);
       actions.appendChild(password);
@@ -751,7 +721,7 @@
 
   function userAction(path, body, done) {
     api("POST", "/admin/users/" + path, body).then(function (data) {
-      say(done + data.user.username + ".", "ok");
+      say(tr(done, { user: data.user.username }), "ok");
       loadUsers();
     }).catch(function (err) { say(errorText(err), "error"); loadUsers(); });
   }
@@ -761,7 +731,7 @@
     var body = { username: $("new-username").value.trim(), password: $("new-password").value,
       role: $("new-role").value, agency: $("new-agency").value || null };
     api("POST", "/admin/users", body).then(function (data) {
-      say("Đã thêm người dùng " + data.user.username + ".", "ok");
+      say(tr("user.added", { user: data.user.username }), "ok");
       $("new-username").value = "";
       $("new-password").value = "";
       loadUsers();
@@ -769,6 +739,15 @@
   });
 
   // ---- start ----------------------------------------------------------------------------------
+  /* A new language: re-draw what the page drew itself (the rest is data-i18n). */
+  function redraw() {
+    if (!$("view-login").hidden) return;
+    show(state.view);
+    if (state.overview) renderLive();
+    if (state.report) renderReport(state.report);
+    if (state.view === "users") loadUsers();
+  }
+
   setInterval(tick, 1000);
-  if (token() && user()) start(); else show("login");
+  staff.languages(redraw).then(function () { if (token() && user()) start(); else show("login"); });
 })();
