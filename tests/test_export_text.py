@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -61,7 +61,8 @@ def test_any_text_exports_to_csv_and_excel_and_reads_back_cleaned(texts, title):
     got = dict(zip(keys, cells))
     for key, text in texts.items():
         assert (got[key] or "") == clean_text(text), key
-    assert got["issued_at"] == datetime(2026, 11, 23, 8, 0, 1) and got["wait_s"] == 61.5
+    # dates are date cells and durations duration cells (whole seconds)
+    assert got["issued_at"] == datetime(2026, 11, 23, 8, 0, 1) and got["wait_s"] == timedelta(seconds=62)
     assert (book["Tổng hợp"]["A1"].value or "") == clean_text(title)
 
 

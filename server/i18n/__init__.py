@@ -93,13 +93,11 @@ def wait(seconds: float | None, lang: str = DEFAULT, estimate: dict | None = Non
     the words say so, with the opening time when the opening hours tell ("Chưa có quầy mở (mở cửa
     lúc 13:30 ngày 23/11)"); with nothing to go on (``no_history``) they say that instead of a number."""
     kind = estimate.get("kind") if isinstance(estimate, dict) else None
-    if kind == "no_open_desk" or (seconds is None and estimate is not None):
+    if kind == "no_open_desk" or seconds is None:     # no estimate at all: no open desk serves it
         opens = str(estimate.get("opens_at") or "") if isinstance(estimate, dict) else ""
         if len(opens) >= 16:          # ISO 8601 with the center's offset: 2026-11-23T13:30+07:00
             return t("common.wait.no_open_desk_opens", lang, time=opens[11:16], date=f"{opens[8:10]}/{opens[5:7]}")
         return t("common.wait.no_open_desk", lang)
-    if seconds is None:
-        return t("common.wait.unknown", lang)
     if kind == "no_history" and seconds > 0:
         return t("common.wait.no_history", lang)
     m = round(max(0, seconds) / 60)

@@ -165,7 +165,7 @@
      ticket's or queue's {kind, opens_at}. */
   function estimateNote(seconds, estimate) {
     var kind = estimate && estimate.kind;
-    if (kind === "no_open_desk" || ((seconds === null || seconds === undefined) && estimate)) {
+    if (kind === "no_open_desk" || seconds === null || seconds === undefined) {   // no estimate: no open desk
       var at = (estimate && estimate.opens_at) || "";     // ISO with the center's offset
       return at.length >= 16 ? t("common.wait.no_open_desk_opens", { time: at.slice(11, 16),
         date: at.slice(8, 10) + "/" + at.slice(5, 7) }) : t("common.wait.no_open_desk");
@@ -178,7 +178,6 @@
   function wait(seconds, estimate) {
     var note = estimateNote(seconds, estimate);
     if (note !== null) return note;
-    if (seconds === null || seconds === undefined) return t("common.wait.unknown");
     var m = Math.round(Math.max(0, seconds) / 60);
     if (m < 1) return t("common.wait.under_min");
     if (m < 60) return t("common.wait.min", { m: m });
