@@ -74,8 +74,10 @@ def hall():
         return _forbidden(f"Mã này dành cho màn hình của quầy số {device.desk}, không dành cho sảnh chờ.",
                           "This token belongs to a desk display, not to the hall board.")
     config = _hub().config
-    return render_page("display/hall.html", page_config=_page_config(device), center_name=config.center.name,
-                       notice=config.center.notice)
+    # `[[displays]] english = false`: this board shows no English subtitles
+    english = next((d.english for d in config.displays if d.id == device.id), True)
+    return render_page("display/hall.html", page_config=_page_config(device, english=english),
+                       center_name=config.center.name, notice=config.center.notice, english=english)
 
 
 @display.get("/display/desk/<int:number>")

@@ -86,6 +86,7 @@ class Display:
     desk: int | None                # the desk number, for kind "desk" only
     audio: bool
     name: str                       # default: the id
+    english: bool = True            # English subtitles on the screen (hall board)
 
 
 @dataclass(frozen=True)
@@ -660,6 +661,7 @@ _DISPLAY = {
     "desk": _k(_integer()),
     "audio": _k(_boolean, default=True),
     "name": _k(_text),
+    "english": _k(_boolean, default=True),
 }
 _DOCUMENT = {
     "center": _Key(_section(_CENTER), required=True, missing="required table [center] missing"),
@@ -860,7 +862,7 @@ def _kiosk(row: dict) -> Kiosk:
 def _display(row: dict) -> Display:
     return Display(id=row["id"], token=row["token"], kind=row["kind"],
                    desk=row.get("desk") if row["kind"] == "desk" else None,
-                   audio=row["audio"], name=row.get("name") or row["id"])
+                   audio=row["audio"], name=row.get("name") or row["id"], english=row["english"])
 
 
 def _opening_hours(row: dict | None) -> OpeningHours | None:
