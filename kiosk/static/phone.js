@@ -100,22 +100,45 @@
   }
 
   // ---- rating -----------------------------------------------------------------------------
+  // The same five faces as the desk display's rating screen (counter_display/templates/display/desk.html).
+  var MOUTHS = ["M12 26 Q20 18 28 26", "M13 25 Q20 21 27 25", "M13 24 L27 24", "M13 23 Q20 27 27 23", "M12 22 Q20 31 28 22"];
+  function face(i) {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 40 40");
+    svg.setAttribute("aria-hidden", "true");
+    var parts = [["circle", { cx: 20, cy: 20, r: 18 }], ["circle", { "class": "eye", cx: 14, cy: 15, r: 2.2 }],
+                 ["circle", { "class": "eye", cx: 26, cy: 15, r: 2.2 }], ["path", { d: MOUTHS[i] }]];
+    parts.forEach(function (p) {
+      var n = document.createElementNS(NS, p[0]);
+      Object.keys(p[1]).forEach(function (k) { n.setAttribute(k, String(p[1][k])); });
+      svg.appendChild(n);
+    });
+    return svg;
+  }
+
   function buildRating() {
     var box = $("stars");
     RATING.forEach(function (label, i) {
       var b = document.createElement("button");
       b.type = "button";
-      var n = document.createElement("b");
-      n.textContent = String(i + 1);
-      b.appendChild(n);
-      b.appendChild(document.createTextNode(label));
+      b.className = "face face-" + (i + 1);
+      b.dataset.score = String(i + 1);
+      b.appendChild(face(i));
+      var text = document.createElement("span");
+      text.className = "face-label";
+      text.textContent = label;
+      b.appendChild(text);
       b.addEventListener("click", function () { rate(i + 1); });
       box.appendChild(b);
     });
   }
 
   function rate(score) {
-    Array.prototype.forEach.call($("stars").querySelectorAll("button"), function (b) { b.disabled = true; });
+    Array.prototype.forEach.call($("stars").querySelectorAll("button"), function (b) {
+      b.disabled = true;
+      b.classList.toggle("chosen", b.dataset.score === String(score));
+    });
     fetch("/api/v1/tickets/" + ticket.id + "/rating?t=" + encodeURIComponent(secret), {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ score: score })
     }).then(function (r) {
@@ -124,7 +147,8 @@
       if (r.status === 201) done.textContent = "Cảm ơn bạn đã đánh giá!";
       else if (r.status === 409) done.textContent = "Phiếu này đã được đánh giá. Cảm ơn bạn!";
       else { done.textContent = "Chưa gửi được đánh giá, xin thử lại."; enableStars(); }
-      if (r.status === 201 || r.status === 409) $("stars").hidden = true;
+      if (r.status === 201) $("stars").classList.add("rated");     // the face given stays, the others fade
+      if (r.status === 409) $("stars").hidden = true;
     }).catch(function () {
       $("rating-done").hidden = false;
       $("rating-done").textContent = "Chưa gửi được đánh giá, xin thử lại.";
@@ -132,7 +156,10 @@
     });
   }
   function enableStars() {
-    Array.prototype.forEach.call($("stars").querySelectorAll("button"), function (b) { b.disabled = false; });
+    Array.prototype.forEach.call($("stars").querySelectorAll("button"), function (b) {
+      b.disabled = false;
+      b.classList.remove("chosen");
+    });
   }
 
   // ---- live updates -----------------------------------------------------------------------

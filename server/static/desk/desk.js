@@ -71,6 +71,7 @@
     api("POST", "/auth/login", { username: $("login-username").value.trim(), password: $("login-password").value })
       .then(function (data) {
         staff.remember(data);
+        $("message").hidden = true;              // an earlier "wrong password" is no longer true
         $("login-password").value = "";
         setText("login-hint", "Dùng tài khoản cán bộ do quản trị viên của Trung tâm cấp.");
         return showPicker();
@@ -167,7 +168,7 @@
     if (t && t.priority) setText(prio, PRIORITY_TEXT[t.priority] || "Ưu tiên");
     var banner = $("paused-banner");
     banner.hidden = desk.state !== "paused";
-    if (desk.state === "paused") setText(banner, "Tạm dừng: " + (desk.pause_reason || ""));
+    if (desk.state === "paused") setText(banner, pausedText(desk));
     // Buttons: what the server would accept now.
     var status = t ? t.status : null;
     $("btn-recall").disabled = status !== "called";
@@ -191,7 +192,8 @@
     });
     var me = user();
     setText("count-desk", desk.served_today || 0);
-    setText("count-officer", me && desk.officer === me.username ? (desk.officer_served_today || 0) : "—");
+    // Nobody at the desk yet (the idle console): this officer has served no one here today.
+    setText("count-officer", me && desk.officer && desk.officer !== me.username ? "—" : (desk.officer_served_today || 0));
     tick();
     setBusy(state.busy);
   }
@@ -214,7 +216,15 @@
     var s = Math.floor(ms / 1000), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
     return (h ? h + ":" + two(m) : m) + ":" + two(s % 60);
   }
+  /* "Tạm dừng 12 phút: Nghỉ giải lao" — how long the desk has been paused, from paused_at. */
+  function pausedText(desk) {
+    var since = desk.paused_at ? Date.parse(desk.paused_at) : NaN;
+    var minutes = since >= 0 ? Math.max(0, Math.floor((Date.now() + state.clockOffset - since) / 60000)) : null;
+    return "Tạm dừng" + (minutes === null ? "" : " " + minutes + " phút") + (desk.pause_reason ? ": " + desk.pause_reason : "");
+  }
+
   function tick() {
+    if (state.desk && state.desk.state === "paused") setText("paused-banner", pausedText(state.desk));
     var t = state.desk && state.desk.current_ticket;
     if (!t) { setText("time-waited", "—"); setText("time-served", "—"); return; }
     var now = Date.now() + state.clockOffset;
@@ -299,7 +309,17 @@
     setText("transfer-code", t.code);
     var select = $("transfer-service");
     clear(select);
-    ((state.catalog && state.catalog.agencies) || []).forEach(function (agency) {
+    // Nothing chosen for the officer (a slip of Enter must not send the visitor to the center's
+    // first service), and the desk's own agency first: most transfers stay inside it.
+    var none = el("option", null, "— Chọn dịch vụ —");
+    none.value = "";
+    none.disabled = true;
+    none.selected = true;
+    select.appendChild(none);
+    var own = state.desk ? state.desk.agency : null;
+    var agencies = ((state.catalog && state.catalog.agencies) || []).slice();
+    agencies.sort(function (a, b) { return (b.code === own) - (a.code === own); });
+    agencies.forEach(function (agency) {
       var group = document.createElement("optgroup");
       group.label = agency.name;
       agency.services.forEach(function (s) {

@@ -143,6 +143,7 @@
           throw new ApiError(403, "not_supervisor", "");
         }
         staff.remember(data);
+        $("message").hidden = true;              // an earlier "wrong password" is no longer true
         $("login-password").value = "";
         start();
       })
@@ -280,7 +281,10 @@
     state.overview.desks.forEach(function (d) {
       var t = d.current_ticket, kind, label, detail = "", since = null;
       if (d.state === "closed") { kind = "closed"; label = "Đóng"; }
-      else if (d.state === "paused") { kind = "paused"; label = "Tạm dừng"; detail = d.pause_reason || ""; since = d.paused_at_ts; }
+      else if (d.state === "paused") {
+        kind = "paused"; detail = d.pause_reason || ""; since = d.paused_at_ts;
+        label = "Tạm dừng" + (since ? " " + Math.max(0, Math.floor((now() - since) / 60)) + " phút" : "");
+      }
       else if (t && t.status === "serving") { kind = "serving"; label = "Đang phục vụ"; detail = t.code; since = ticketTime(t.started_at); }
       else if (t) { kind = "called"; label = "Đã gọi"; detail = t.code; since = ticketTime(t.called_at); }
       else { kind = "idle"; label = "Rảnh"; }
@@ -490,6 +494,22 @@
     var waiting = t.status === "waiting";
     var chosen = desks.selectedIndex >= 0 ? desks.options[desks.selectedIndex] : null;
     $("action-call").disabled = !waiting || !chosen || chosen.disabled;
+    // Say why "Gọi số này" cannot be pressed (Vietnamese, then English).
+    var why = "";
+    if (waiting && !desks.options.length) {
+      why = "Không có quầy nào làm dịch vụ này. / No desk serves this service.";
+    } else if (waiting && (!chosen || chosen.disabled)) {
+      var states = state.overview.desks.filter(function (d) {
+        return d.services.some(function (s) { return s.code === t.service; });
+      }).map(function (d) { return d.state; });
+      why = states.every(function (st) { return st === "closed"; })
+        ? "Các quầy làm dịch vụ này đều đang đóng (chưa có cán bộ đăng nhập). / Every desk for this service is closed: no officer has signed in."
+        : "Không có quầy nào đang rảnh: các quầy đang đóng, tạm dừng hoặc đang phục vụ. / No desk is free: they are closed, paused or busy.";
+    } else if (!waiting) {
+      why = "Chỉ gọi được số đang chờ. / Only a waiting ticket can be called.";
+    }
+    setText("action-why", why);
+    $("action-why").hidden = !why;
     $("action-move").disabled = !waiting;
     $("action-cancel").disabled = !(waiting || t.status === "called");
     $("action-reactivate").disabled = t.status !== "no_show";
