@@ -100,21 +100,10 @@
   }
 
   // ---- rating -----------------------------------------------------------------------------
-  // The same five faces as the desk display's rating screen (counter_display/templates/display/desk.html).
-  var MOUTHS = ["M12 26 Q20 18 28 26", "M13 25 Q20 21 27 25", "M13 24 L27 24", "M13 23 Q20 27 27 23", "M12 22 Q20 31 28 22"];
+  // The same five faces as the desk display's rating screen, from the page's <template id="faces">.
   function face(i) {
-    var NS = "http://www.w3.org/2000/svg";
-    var svg = document.createElementNS(NS, "svg");
-    svg.setAttribute("viewBox", "0 0 40 40");
-    svg.setAttribute("aria-hidden", "true");
-    var parts = [["circle", { cx: 20, cy: 20, r: 18 }], ["circle", { "class": "eye", cx: 14, cy: 15, r: 2.2 }],
-                 ["circle", { "class": "eye", cx: 26, cy: 15, r: 2.2 }], ["path", { d: MOUTHS[i] }]];
-    parts.forEach(function (p) {
-      var n = document.createElementNS(NS, p[0]);
-      Object.keys(p[1]).forEach(function (k) { n.setAttribute(k, String(p[1][k])); });
-      svg.appendChild(n);
-    });
-    return svg;
+    var faces = $("faces").content.querySelectorAll("svg");
+    return faces[i].cloneNode(true);
   }
 
   function buildRating() {
