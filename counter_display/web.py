@@ -80,8 +80,10 @@ def hall():
     if device.display_kind != "hall":
         return _forbidden("desk_token_at_hall", desk=device.desk)
     config = _hub().config
-    return render_page("display/hall.html", page_config=_page_config(device), center_name=config.center.name,
-                       notice=config.center.notice)
+    # `[[displays]] english = false`: this board shows no English subtitles
+    english = next((d.english for d in config.displays if d.id == device.id), True)
+    return render_page("display/hall.html", page_config=_page_config(device, english=english),
+                       center_name=config.center.name, notice=config.center.notice, english=english)
 
 
 @display.get("/display/desk/<int:number>")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 MASK = "***"
 PATTERNS = (
@@ -35,8 +37,24 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def install(logger: logging.Logger | None = None) -> None:
-    """Put the filter on every handler of ``logger`` (the root logger by default)."""
+class CenterTime(logging.Formatter):
+    """Timestamps in the center's time zone with its offset (``2026-12-04 10:30:01,123+07:00``),
+    the time the screens show, whatever the machine's own zone (often UTC on a server)."""
+
+    def __init__(self, fmt: str | None, timezone: str):
+        super().__init__(fmt)
+        self.zone = ZoneInfo(timezone)
+
+    def formatTime(self, record, datefmt=None):   # noqa: N802 (logging's name)
+        at = datetime.fromtimestamp(record.created, self.zone)
+        return f"{at:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d}{at.isoformat()[-6:]}"
+
+
+def install(logger: logging.Logger | None = None, timezone: str | None = None) -> None:
+    """Put the filter on every handler of ``logger`` (the root logger by default); with
+    ``timezone``, their timestamps are in that zone (``CenterTime``)."""
     for handler in (logger or logging.getLogger()).handlers:
         if not any(isinstance(f, RedactSecrets) for f in handler.filters):
             handler.addFilter(RedactSecrets())
+        if timezone and not isinstance(handler.formatter, CenterTime):
+            handler.setFormatter(CenterTime(handler.formatter._fmt if handler.formatter else None, timezone))

@@ -21,12 +21,12 @@ from .storage import StorageError
 log = logging.getLogger("hangdoi")
 
 
-def configure_logging() -> None:
+def configure_logging(timezone: str | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("engineio", "socketio", "geventwebsocket"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from .logs import install
-    install()                      # tokens and ticket secrets in URLs and headers are masked
+    install(timezone=timezone)     # tokens and ticket secrets in URLs and headers are masked; center's time
 
 
 class StartupRefused(Exception):
@@ -134,7 +134,7 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
 
     from .web.app import create_app
 
-    configure_logging()
+    configure_logging(config.center.timezone)
     host = host or config.server.host
     port = port or config.server.port
     scale_out = bool(config.server.message_queue)

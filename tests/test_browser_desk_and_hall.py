@@ -213,7 +213,7 @@ def test_console_survives_reload_shows_server_errors_and_signs_out_on_401(browse
     console.fill("#pause-reason", "Họp giao ban")
     console.keyboard.press("Enter")
     console.wait_for_function("() => !document.getElementById('paused-banner').hidden")
-    assert console.text_content("#paused-banner") == "Tạm dừng: Họp giao ban"
+    assert console.text_content("#paused-banner") == "Tạm dừng 0 phút: Họp giao ban"       # and how long
     press(console, "t")
     console.wait_for_function("() => document.getElementById('paused-banner').hidden")
 

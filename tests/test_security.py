@@ -93,6 +93,7 @@ PUBLIC = {
     "/api/v1/auth/login": (401, "signing in (wrong credentials here: 401 invalid_credentials, rate limited)"),
     "/desk": (200, "static page: signs in through the API, holds no data"),
     "/supervisor": (200, "static page: signs in through the API, holds no data"),
+    "/favicon.ico": (200, "the project's icon, drawn by the server, no data"),
     "/static/<path:filename>": (200, "scripts, styles, vendored libraries"),
     "/kiosk-static/<path:filename>": (200, "scripts and styles of the kiosk and phone pages"),
     "/display-static/<path:filename>": (200, "scripts and styles of the display pages"),

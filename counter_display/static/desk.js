@@ -92,12 +92,27 @@
   "use strict";
   var H = window.HangDoi;
   var overlay = document.getElementById("rating");
-  var timer = null, ticketId = null;
+  if (!overlay || !window.deskSocket) return;
+  var timer = null, ticketId = null, countdown = null, closesAt = 0;
 
   function close() {
     overlay.hidden = true;
     ticketId = null;
     if (timer) { clearTimeout(timer); timer = null; }
+    if (countdown) { clearInterval(countdown); countdown = null; }
+  }
+
+  /* "Tự đóng sau 25 giây": the seconds left before the screen goes back to the number. */
+  function closeIn(ms) {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(close, ms);
+    closesAt = Date.now() + ms;
+    var show = function () {
+      var left = Math.max(0, Math.ceil((closesAt - Date.now()) / 1000));
+      H.setText("rating-left", String(left));
+    };
+    show();
+    if (!countdown) countdown = setInterval(show, 250);
   }
 
   function show(msg) {
@@ -106,15 +121,18 @@
     H.setText("rating-code", msg.ticket.code || "");
     H.setText("rating-thanks", "");
     overlay.classList.remove("sent");
+    Array.prototype.forEach.call(overlay.querySelectorAll(".face"), function (b) { b.classList.remove("chosen"); });
     overlay.hidden = false;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(close, 1000 * (msg.timeout_s || 30));
+    closeIn(1000 * (msg.timeout_s || 30));
   }
 
   function send(score) {
     if (ticketId === null) return;
     var id = ticketId;
     ticketId = null;                                 // one rating per ticket, however many taps
+    Array.prototype.forEach.call(overlay.querySelectorAll(".face"), function (b) {
+      b.classList.toggle("chosen", b.getAttribute("data-score") === String(score));   // the face given stays lit
+    });
     fetch("/api/v1/tickets/" + id + "/rating", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Authorization": "Bearer " + H.token() },
@@ -125,8 +143,7 @@
     }).catch(function () {
       H.setText("rating-thanks", H.t("rating.failed"));
     }).then(function () {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(close, 3000);
+      closeIn(3000);
     });
   }
 

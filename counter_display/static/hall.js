@@ -39,6 +39,7 @@
     if (!call) {
       setText("latest-code", "—"); setText("latest-desk", ""); setText("latest-desk-name", "");
       setText("latest-service", H.t("hall.no_calls"));
+      document.getElementById("latest-service").hidden = false;
       document.getElementById("latest-recall").hidden = true;
       return;
     }
@@ -47,9 +48,10 @@
     setText("latest-desk-name", call.desk.name || "");
     var service = call.ticket.service_name || "";
     var agency = call.ticket.agency_name || agencyName[call.ticket.agency] || "";
+    if (agency && (call.desk.name || "").indexOf(agency) >= 0) agency = "";   // "Quầy 46 – Ban Quản lý…" says it
     setText("latest-service", agency && service ? agency + " · " + service : agency || service);
     document.getElementById("latest-recall").hidden = !call.recall;
-    H.fitText(document.getElementById("latest-code"), 250, 120);
+    fitLatest();
     if (flash) {
       box.classList.remove("flash");
       void box.offsetWidth;            // restart the animation
@@ -57,6 +59,26 @@
       clearTimeout(renderLatest.timer);
       renderLatest.timer = setTimeout(function () { box.classList.remove("flash"); }, FLASH_MS);
     }
+  }
+
+  /* The newest call as large as its line allows: the code at 170 px at most, 120 px at least,
+   * the desk at 0.8 × that, side by side ("KCN001  ĐẾN QUẦY 46"). */
+  function fitLatest() {
+    var line = document.querySelector(".latest-line"), code = document.getElementById("latest-code");
+    var desk = document.getElementById("latest-desk");
+    var size = 170;
+    var apply = function () { code.style.fontSize = size + "px"; desk.style.fontSize = Math.max(120, Math.round(size * 0.8)) + "px"; };
+    apply();
+    while (size > 120 && line.scrollWidth > line.clientWidth + 1) {
+      size -= 5;
+      apply();
+    }
+    // The desk's name and the service in two lines at most, so that the recent calls keep room:
+    // a long desk name ("Quầy 46 – Ban Quản lý các khu công nghiệp") already says the agency.
+    var name = document.getElementById("latest-desk-name"), service = document.getElementById("latest-service");
+    service.hidden = false;
+    var lineHeight = parseFloat(window.getComputedStyle(name).lineHeight) || 56;
+    if (name.textContent && name.offsetHeight + service.offsetHeight > 2.5 * lineHeight) service.hidden = true;
   }
 
   function renderRecent() {
@@ -69,8 +91,10 @@
       ]);
     });
     list.replaceChildren ? list.replaceChildren.apply(list, rows) : (list.textContent = "", rows.forEach(function (r) { list.appendChild(r); }));
-    var codes = list.querySelectorAll(".recent-code");
-    for (var i = 0; i < codes.length; i++) H.fitText(codes[i], 60, 30);
+    // As many whole rows as the panel holds (120 px numbers: about six), never half a row.
+    var bottom = list.getBoundingClientRect().bottom + 1;
+    var below = rows.map(function (row) { return row.getBoundingClientRect().bottom > bottom; });
+    rows.forEach(function (row, i) { row.hidden = below[i]; });
   }
 
   function waitingOf(agency) {
@@ -112,7 +136,40 @@
     });
     if (!cards.length) cards.push(el("div", "agency empty", H.t("hall.no_desks")));
     root.replaceChildren ? root.replaceChildren.apply(root, cards) : (root.textContent = "", cards.forEach(function (c) { root.appendChild(c); }));
+    layoutServing();
     paginate();
+  }
+
+  /* The largest type (--f, from F_MAX down to 48 px) and the number of columns (1 to 3, each at
+   * least COLUMN_EMS × --f wide) at which every card fits the panel with no text sticking out.
+   * When nothing fits even at 48 px, the columns that need the fewest pages. */
+  var F_MAX = 120, F_MIN = 48, COLUMN_EMS = 8;
+  function layoutServing() {
+    var root = document.getElementById("agencies");
+    root.style.transform = "";
+    var width = root.clientWidth;
+    var gap = parseFloat(window.getComputedStyle(root).columnGap) || 0;
+    var set = function (f, cols) { root.style.setProperty("--f", f + "px"); root.style.columnCount = String(cols); };
+    var overflows = function () {
+      if (root.scrollWidth > width + 1) return true;                // more columns than the panel shows
+      var names = root.querySelectorAll(".agency, .chip");
+      for (var i = 0; i < names.length; i++) if (names[i].scrollWidth > names[i].clientWidth + 1) return true;
+      return false;
+    };
+    var maxCols = function (f) { return Math.max(1, Math.min(3, Math.floor((width + gap) / (COLUMN_EMS * f + gap)))); };
+    for (var f = F_MAX; f >= F_MIN; f -= 4) {
+      for (var cols = 1; cols <= maxCols(f); cols++) {
+        set(f, cols);
+        if (!overflows()) return;
+      }
+    }
+    var best = 1, fewest = Infinity;
+    for (var c = 1; c <= maxCols(F_MIN); c++) {
+      set(F_MIN, c);
+      var pages = Math.ceil((root.scrollWidth + gap - 2) / (width + gap));
+      if (pages < fewest) { fewest = pages; best = c; }
+    }
+    set(F_MIN, best);
   }
 
   // "Đang phục vụ" flows into columns; when there are more columns than fit, turn pages. Columns

@@ -353,8 +353,14 @@
   function updateBanner() {
     var banner = $("printer-banner");
     var bad = printerBad() && state.screen !== "closed";
+    var was = !banner.classList.contains("hidden"), before = banner.textContent;
     banner.classList.toggle("hidden", !bad);
     if (bad) banner.textContent = t(state.printer.state === "paper_out" ? "printer_banner_paper_out" : "printer_banner_offline");
+    // the banner takes height from the tiles: fit them again to the room left
+    if (was !== bad || (bad && before !== banner.textContent)) {
+      if (state.screen === "agencies") renderAgencies();
+      else if (state.screen === "services") renderServices();
+    }
   }
 
   function setPrinter(p) {

@@ -89,19 +89,35 @@
   }
 
   // ---- rating -----------------------------------------------------------------------------
+  // The same five faces as the desk display's rating screen, from the page's <template id="faces">.
+  function face(i) {
+    var faces = $("faces").content.querySelectorAll("svg");
+    return faces[i].cloneNode(true);
+  }
+
   function buildRating() {
     var box = $("stars");
     P.clear(box);
     RATING.forEach(function (score) {
       var b = P.el("button", null, [P.el("b", null, String(score)), tr("rating." + score)]);
       b.type = "button";
-      b.addEventListener("click", function () { rate(score); });
+      b.className = "face face-" + (i + 1);
+      b.dataset.score = String(i + 1);
+      b.appendChild(face(i));
+      var text = document.createElement("span");
+      text.className = "face-label";
+      text.textContent = label;
+      b.appendChild(text);
+      b.addEventListener("click", function () { rate(i + 1); });
       box.appendChild(b);
     });
   }
 
   function rate(score) {
-    Array.prototype.forEach.call($("stars").querySelectorAll("button"), function (b) { b.disabled = true; });
+    Array.prototype.forEach.call($("stars").querySelectorAll("button"), function (b) {
+      b.disabled = true;
+      b.classList.toggle("chosen", b.dataset.score === String(score));
+    });
     fetch("/api/v1/tickets/" + ticket.id + "/rating?t=" + encodeURIComponent(secret), {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ score: score })
     }).then(function (r) {
@@ -110,7 +126,8 @@
       if (r.status === 201) done.textContent = tr("rating.thanks");
       else if (r.status === 409) done.textContent = tr("rating.already");
       else { done.textContent = tr("rating.retry"); enableStars(); }
-      if (r.status === 201 || r.status === 409) $("stars").hidden = true;
+      if (r.status === 201) $("stars").classList.add("rated");     // the face given stays, the others fade
+      if (r.status === 409) $("stars").hidden = true;
     }).catch(function () {
       $("rating-done").hidden = false;
       $("rating-done").textContent = tr("rating.retry");
@@ -118,7 +135,10 @@
     });
   }
   function enableStars() {
-    Array.prototype.forEach.call($("stars").querySelectorAll("button"), function (b) { b.disabled = false; });
+    Array.prototype.forEach.call($("stars").querySelectorAll("button"), function (b) {
+      b.disabled = false;
+      b.classList.remove("chosen");
+    });
   }
 
   // ---- live updates -----------------------------------------------------------------------

@@ -52,6 +52,7 @@
     api("POST", "/auth/login", { username: $("login-username").value.trim(), password: $("login-password").value })
       .then(function (data) {
         staff.remember(data);
+        $("message").hidden = true;              // an earlier "wrong password" is no longer true
         $("login-password").value = "";
         setText("login-hint", tr("console.login_hint"));
         $("login-hint").setAttribute("data-i18n", "console.login_hint");
@@ -146,7 +147,7 @@
     if (t && t.priority) setText(prio, tr("priority.label", { p: tr("priority." + t.priority) }));
     var banner = $("paused-banner");
     banner.hidden = desk.state !== "paused";
-    if (desk.state === "paused") setText(banner, tr("console.paused_banner", { reason: desk.pause_reason || "" }));
+    if (desk.state === "paused") setText(banner, pausedText(desk));
     // Buttons: what the server would accept now.
     var status = t ? t.status : null;
     $("btn-recall").disabled = status !== "called";
@@ -171,7 +172,8 @@
     });
     var me = user();
     setText("count-desk", desk.served_today || 0);
-    setText("count-officer", me && desk.officer === me.username ? (desk.officer_served_today || 0) : "—");
+    // Nobody at the desk yet (the idle console): this officer has served no one here today.
+    setText("count-officer", me && desk.officer && desk.officer !== me.username ? "—" : (desk.officer_served_today || 0));
     tick();
     setBusy(state.busy);
   }
@@ -193,7 +195,16 @@
     if (!(ms >= 0)) return "—";
     return staff.duration(Math.floor(ms / 1000));
   }
+  /* "Tạm dừng 12 phút: Nghỉ giải lao" — how long the desk has been paused, from paused_at. */
+  function pausedText(desk) {
+    var since = desk.paused_at ? Date.parse(desk.paused_at) : NaN;
+    var minutes = since >= 0 ? Math.max(0, Math.floor((Date.now() + state.clockOffset - since) / 60000)) : null;
+    var head = minutes === null ? tr("console.paused") : tr("console.paused_for", { min: minutes });
+    return head + (desk.pause_reason ? ": " + desk.pause_reason : "");
+  }
+
   function tick() {
+    if (state.desk && state.desk.state === "paused") setText("paused-banner", pausedText(state.desk));
     var t = state.desk && state.desk.current_ticket;
     if (!t) { setText("time-waited", "—"); setText("time-served", "—"); return; }
     var now = Date.now() + state.clockOffset;
@@ -278,7 +289,17 @@
     setText("transfer-title", tr("console.transfer_title", { code: t.code }));
     var select = $("transfer-service");
     clear(select);
-    ((state.catalog && state.catalog.agencies) || []).forEach(function (agency) {
+    // Nothing chosen for the officer (a slip of Enter must not send the visitor to the center's
+    // first service), and the desk's own agency first: most transfers stay inside it.
+    var none = el("option", null, tr("console.choose_service"));
+    none.value = "";
+    none.disabled = true;
+    none.selected = true;
+    select.appendChild(none);
+    var own = state.desk ? state.desk.agency : null;
+    var agencies = ((state.catalog && state.catalog.agencies) || []).slice();
+    agencies.sort(function (a, b) { return (b.code === own) - (a.code === own); });
+    agencies.forEach(function (agency) {
       var group = document.createElement("optgroup");
       group.label = agency.name;
       agency.services.forEach(function (s) {

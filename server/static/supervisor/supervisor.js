@@ -108,6 +108,7 @@
           throw new ApiError(403, "not_supervisor", "");
         }
         staff.remember(data);
+        $("message").hidden = true;              // an earlier "wrong password" is no longer true
         $("login-password").value = "";
         start();
       })
@@ -245,7 +246,10 @@
     state.overview.desks.forEach(function (d) {
       var t = d.current_ticket, kind, label, detail = "", since = null;
       if (d.state === "closed") { kind = "closed"; label = tr("desk.closed"); }
-      else if (d.state === "paused") { kind = "paused"; label = tr("desk.paused"); detail = d.pause_reason || ""; since = d.paused_at_ts; }
+      else if (d.state === "paused") {
+        kind = "paused"; detail = d.pause_reason || ""; since = d.paused_at_ts;
+        label = since ? tr("desk.paused_for", { min: Math.max(0, Math.floor((now() - since) / 60)) }) : tr("desk.paused");
+      }
       else if (t && t.status === "serving") { kind = "serving"; label = tr("st.serving"); detail = t.code; since = ticketTime(t.started_at); }
       else if (t) { kind = "called"; label = tr("st.called"); detail = t.code; since = ticketTime(t.called_at); }
       else { kind = "idle"; label = tr("desk.idle"); }
@@ -461,6 +465,21 @@
     var waiting = t.status === "waiting";
     var chosen = desks.selectedIndex >= 0 ? desks.options[desks.selectedIndex] : null;
     $("action-call").disabled = !waiting || !chosen || chosen.disabled;
+    // Say why "Gọi số này" cannot be pressed (Vietnamese, then English).
+    var why = "";
+    if (waiting && !desks.options.length) {
+      why = tr("why.no_desk");
+    } else if (waiting && (!chosen || chosen.disabled)) {
+      var states = state.overview.desks.filter(function (d) {
+        return d.services.some(function (s) { return s.code === t.service; });
+      }).map(function (d) { return d.state; });
+      why = states.every(function (st) { return st === "closed"; })
+        ? tr("why.all_closed") : tr("why.none_free");
+    } else if (!waiting) {
+      why = tr("why.not_waiting");
+    }
+    setText("action-why", why);
+    $("action-why").hidden = !why;
     $("action-move").disabled = !waiting;
     $("action-cancel").disabled = !(waiting || t.status === "called");
     $("action-reactivate").disabled = t.status !== "no_show";
