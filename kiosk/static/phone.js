@@ -98,17 +98,14 @@
   function buildRating() {
     var box = $("stars");
     P.clear(box);
-    RATING.forEach(function (score) {
-      var b = P.el("button", null, [P.el("b", null, String(score)), tr("rating." + score)]);
+    RATING.forEach(function (score, i) {
+      var b = document.createElement("button");
       b.type = "button";
-      b.className = "face face-" + (i + 1);
-      b.dataset.score = String(i + 1);
+      b.className = "face face-" + score;
+      b.dataset.score = String(score);
       b.appendChild(face(i));
-      var text = document.createElement("span");
-      text.className = "face-label";
-      text.textContent = label;
-      b.appendChild(text);
-      b.addEventListener("click", function () { rate(i + 1); });
+      b.appendChild(P.el("span", "face-label", tr("rating." + score)));
+      b.addEventListener("click", function () { rate(score); });
       box.appendChild(b);
     });
   }
