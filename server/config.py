@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "ConfigError", "load_config", "parse_config",
     "Config", "Center", "ServerSettings", "AnnounceSettings", "QueueSettings", "PrintingSettings",
-    "OpeningHours", "Agency", "Service", "Desk", "Kiosk", "Display",
+    "OpeningHours", "Agency", "Service", "Desk", "Kiosk", "Display", "SiteSettings",
 ]
 
 DEFAULT_TEMPLATE = "Kính mời công dân có số thứ tự {code} đến quầy số {desk}"
@@ -145,6 +145,15 @@ class OpeningHours:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """``[site]`` (issue 12): this center is one site of a province and sends its events to the hub."""
+    code: str                       # unique in the province: [A-Z0-9-]{2,16}
+    kind: str                       # "province" or "commune"
+    hub_url: str                    # no trailing slash
+    hub_token: str
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     center: Center
@@ -158,6 +167,7 @@ class Config:
     kiosks: tuple[Kiosk, ...]
     displays: tuple[Display, ...]
     opening_hours: OpeningHours | None
+    site: SiteSettings | None = None        # [site] (issue 12); None for a lone center
     _services: Mapping[str, Service] = field(init=False, repr=False, compare=False)
     _agencies: Mapping[str, Agency] = field(init=False, repr=False, compare=False)
     _desks: Mapping[int, Desk] = field(init=False, repr=False, compare=False)
@@ -522,6 +532,24 @@ def _message_queue(value: Any) -> str:
     return url
 
 
+_SITE_CODE = re.compile(r"[A-Z0-9-]{2,16}")
+MIN_HUB_TOKEN_LENGTH = 16
+
+
+def _site_code(value: Any) -> str:
+    text = _string(value)
+    if not _SITE_CODE.fullmatch(text):
+        raise _Invalid(f"must be 2-16 characters of uppercase A-Z, digits or \"-\", got {_q(text)}")
+    return text
+
+
+def _hub_token(value: Any) -> str:
+    text = _string(value)
+    if len(text) < MIN_HUB_TOKEN_LENGTH:
+        raise _Invalid(f"must be at least {MIN_HUB_TOKEN_LENGTH} characters long, got {len(text)}")
+    return text
+
+
 def _template(value: Any) -> str:
     text = _string(value)
     try:
@@ -629,6 +657,12 @@ _OPENING_HOURS = {
     **{day: _Key(_day_hours) for day in WEEKDAYS},
     "closed_dates": _Key(_list_of(_iso_date, "dates"), default=[]),
 }
+_SITE = {
+    "code": _k(_site_code, required=True),
+    "kind": _k(_choice("province", "commune"), required=True),
+    "hub_url": _k(_public_url, required=True),
+    "hub_token": _k(_hub_token, required=True),
+}
 _SERVICE = {
     "code": _k(_code, required=True),
     "name": _k(_text, required=True),
@@ -669,6 +703,7 @@ _DOCUMENT = {
     "printing": _Key(_section(_PRINTING), default={}),
     "limits": _Key(_section(_LIMITS), default={}),
     "opening_hours": _Key(_section(_OPENING_HOURS)),
+    "site": _Key(_section(_SITE)),
     "agencies": _Key(_table_list(_AGENCY, "agencies", at_least_one=True), required=True,
                      missing="at least one [[agencies]] table is required"),
     "desks": _Key(_table_list(_DESK, "desks", at_least_one=True), required=True,
@@ -822,6 +857,7 @@ def _assemble(doc: dict, path: Path) -> Config:
         kiosks=tuple(_kiosk(k) for k in doc["kiosks"]),
         displays=tuple(_display(d) for d in doc["displays"]),
         opening_hours=_opening_hours(doc.get("opening_hours")),
+        site=SiteSettings(**_fields(doc["site"])) if doc.get("site") else None,
     )
 
 
