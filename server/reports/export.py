@@ -30,10 +30,10 @@ TOTAL_LABELS = {"issued": "Số đã cấp", "served": "Đã phục vụ", "no_s
                 "ratings": "Số lượt đánh giá"}
 
 
-def columns(tz: ZoneInfo) -> list[tuple[str, str]]:
-    """(key, Vietnamese header) of every column, in order."""
+def columns(tz: ZoneInfo, *, sites: bool = False) -> list[tuple[str, str]]:
+    """(key, Vietnamese header) of every column, in order (``sites``: the hub's, with ``site`` first)."""
     zone = f" ({tz})"
-    return [
+    return [("site", "Điểm phục vụ"), ("site_name", "Tên điểm phục vụ")] * sites + [
         ("day", "Ngày"), ("code", "Số thứ tự"), ("agency", "Mã cơ quan"), ("agency_name", "Cơ quan"),
         ("service", "Mã dịch vụ"), ("service_name", "Dịch vụ"), ("priority", "Ưu tiên"),
         ("status", "Kết quả"), ("issued_at", "Lấy số lúc" + zone), ("first_call", "Gọi lần đầu lúc" + zone),
@@ -44,15 +44,23 @@ def columns(tz: ZoneInfo) -> list[tuple[str, str]]:
     ]
 
 
-def export_rows(db, tz: ZoneInfo, period: Period) -> list[dict]:
-    """Every ticket of the period, oldest first, with local times as naive ``datetime``s."""
-    sql = base_cte(tz, period) + """
-SELECT b.id, b.day, b.code, b.agency, a.name, b.service, s.name, b.priority, b.status, b.issued_at, b.first_call,
-       b.started_at, b.finished_at, round(b.wait_s, 1), round(b.service_s, 1), b.within, b.desk, u.username,
-       b.score, b.comment, b.transfers, b.recalls
-FROM base b JOIN agencies a ON a.code = b.agency JOIN services s ON s.code = b.service
+def export_rows(db, tz: ZoneInfo, period: Period, *, sites: bool = False) -> list[dict]:
+    """Every ticket of the period, oldest first, with local times as naive ``datetime``s
+    (``sites``: from the hub's tables, every site's, with its ``site``)."""
+    if sites:               # the hub (issue 12): joins per site, officers' names as the site sent them
+        joins = """FROM base b JOIN agencies a ON a.site = b.site AND a.code = b.agency
+JOIN services s ON s.site = b.site AND s.code = b.service
+LEFT JOIN officers u ON u.site = b.site AND u.id = b.officer JOIN sites st ON st.code = b.site
+ORDER BY b.day, b.site, b.issued_at, b.id"""
+    else:
+        joins = """FROM base b JOIN agencies a ON a.code = b.agency JOIN services s ON s.code = b.service
 LEFT JOIN users u ON u.id = b.officer
 ORDER BY b.day, b.issued_at, b.id"""
+    sql = base_cte(tz, period, sites=sites) + f"""
+SELECT b.id, b.day, b.code, b.agency, a.name, b.service, s.name, b.priority, b.status, b.issued_at, b.first_call,
+       b.started_at, b.finished_at, round(b.wait_s, 1), round(b.service_s, 1), b.within, b.desk, u.username,
+       b.score, b.comment, b.transfers, b.recalls{", b.site, st.name" if sites else ""}
+{joins}"""
     out = []
     for r in db.execute(sql, period.params()):
         row = {"ticket_id": r[0], "day": r[1], "code": r[2], "agency": r[3], "agency_name": r[4], "service": r[5],
@@ -61,6 +69,8 @@ ORDER BY b.day, b.issued_at, b.id"""
                "service_s": r[14], "within": None if r[15] is None else ("có" if r[15] else "không"),
                "desk": r[16], "officer": r[17], "score": r[18], "comment": r[19], "transfers": r[20],
                "recalls": r[21]}
+        if sites:
+            row["site"], row["site_name"] = r[22], r[23]
         for key in TIME_COLUMNS:
             if row[key] is not None:
                 row[key] = datetime.fromtimestamp(row[key], tz).replace(tzinfo=None, microsecond=0)
@@ -75,8 +85,8 @@ def safe_text(value):
     return value
 
 
-def export_csv(rows: list[dict], tz: ZoneInfo) -> bytes:
-    cols = columns(tz)
+def export_csv(rows: list[dict], tz: ZoneInfo, *, sites: bool = False) -> bytes:
+    cols = columns(tz, sites=sites)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([header for _, header in cols])
@@ -96,12 +106,12 @@ def _csv_cell(value):
 
 
 def export_xlsx(rows: list[dict], tz: ZoneInfo, *, title: str = "", period: Period | None = None,
-                totals: dict | None = None) -> bytes:
+                totals: dict | None = None, sites: bool = False) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    cols = columns(tz)
+    cols = columns(tz, sites=sites)
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet("Phiếu")
     sheet.freeze_panes = "A2"
@@ -136,6 +146,8 @@ def export_xlsx(rows: list[dict], tz: ZoneInfo, *, title: str = "", period: Peri
             info.append(["Từ ngày", period.start.isoformat()])
             info.append(["Đến ngày", period.end.isoformat()])
             info.append(["Cơ quan", period.agency or "tất cả"])
+            if sites:
+                info.append(["Điểm phục vụ", period.site or "tất cả"])
         info.append(["Múi giờ", str(tz)])
         info.append([])
         for key, value in totals.items():
