@@ -46,10 +46,50 @@ def serve(config_path: str, host: str | None, port: int | None, access_log: bool
     sys.exit(run(config, host=host, port=port, access_log=access_log))
 
 
+def hub_config_or_none(path: str):
+    """The hub config when ``path`` is a hub.toml (it has a ``[hub]`` table), else None (issue 12)."""
+    from .config import ConfigError
+    from .hub.config import is_hub_document, parse_hub_config, read_toml
+
+    try:
+        data = read_toml(path)
+        if not is_hub_document(data):
+            return None
+        from pathlib import Path
+
+        return parse_hub_config(data, Path(path).resolve(), source=str(path))
+    except ConfigError as err:
+        click.echo(str(err), err=True)
+        sys.exit(2)
+
+
+@main.command("hub")
+@click.option("--config", "config_path", default="hub.toml", show_default=True, help="the province's hub.toml")
+@click.option("--host", default=None, help="address to listen on (default: [hub] host)")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="port (default: [hub] port)")
+@click.option("--access-log/--no-access-log", default=False, help="log every HTTP request in one line")
+def hub_command(config_path: str, host: str | None, port: int | None, access_log: bool) -> None:
+    """Run the provincial hub: receives every site's events, shows every site live, reports on the province."""
+    from gevent import monkey
+
+    monkey.patch_all()
+    from .hub.serve import run_hub
+
+    config = hub_config_or_none(config_path)
+    if config is None:
+        fail(f"{config_path} has no [hub] table: it is not a hub config (a site runs with `hangdoi serve`)")
+    sys.exit(run_hub(config, host=host, port=port, access_log=access_log))
+
+
 @main.command("check-config")
 @click.argument("path", default=DEFAULT_CONFIG)
 def check_config(path: str) -> None:
-    """Validate a config file: exit 0, or exit 2 naming every problem with its place."""
+    """Validate a config file (a center's, or a hub's with [hub]): exit 0, or exit 2 naming every problem with its place."""
+    hub = hub_config_or_none(path)
+    if hub is not None:
+        click.echo(f"{path}: OK — hub {hub.hub.name}, {len(hub.sites)} sites, "
+                   f"{len(hub.calendar.closed_dates)} closed dates")
+        return
     config = load_or_exit(path)
     services = sum(len(a.services) for a in config.agencies)
     click.echo(f"{path}: OK — {len(config.agencies)} agencies, {services} services, {len(config.desks)} desks, "
@@ -72,11 +112,22 @@ def user_add(username: str, role: str, agency: str | None, config_path: str) -> 
     from .storage import Storage, StorageError
     from .storage.sync import sync_config
 
-    config = load_or_exit(config_path)
+    hub = hub_config_or_none(config_path)
+    config = load_or_exit(config_path) if hub is None else None
+    if hub is not None and (role == "officer" or agency):
+        fail("a hub user is a supervisor or an admin of the whole province (no --agency)")
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
+    if hub is not None:                    # issue 12: a hub user, in the hub's database
+        from .hub.db import open_hub_storage
+        try:
+            created = create_user(open_hub_storage(hub.database), username, password, role, None)
+        except (UserError, StorageError) as err:
+            fail(str(err))
+        click.echo(f"hub user {created.username} added ({created.role})")
+        return
     try:
         storage = Storage(config.server.database)
         sync_config(storage, config)
