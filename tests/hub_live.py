@@ -132,7 +132,7 @@ def start_site(folder: Path, code: str, hub_port: int, *, heartbeat_s: float = 1
     port = free_port()
     kiosk_token = f"kiosk-token-{code.lower()}"
     text = center_toml("site.db", agencies=(STP, CA), desks=TWO_STP_DESKS_AND_CA,
-                       kiosks=[kiosk("kiosk-1", kiosk_token)],
+                       kiosks=[kiosk("kiosk-1", kiosk_token)], limits={"kiosk_tickets_per_minute": 0},
                        extra=extra + f'\n[site]\ncode = "{code}"\nkind = "commune"\n'
                              f'hub_url = "http://127.0.0.1:{hub_port}"\nhub_token = "{token_of(code)}"\n')
     path = folder / "config.toml"
