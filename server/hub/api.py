@@ -137,7 +137,8 @@ def site(code: str):
 
 @api.get("/public/sites")
 def public():
-    return jsonify({"sites": public_sites(hub())})
+    h = hub()
+    return jsonify({"hub": {"name": h.config.hub.name, "timezone": h.config.hub.timezone}, "sites": public_sites(h)})
 
 
 def _period():
