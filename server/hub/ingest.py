@@ -145,10 +145,15 @@ def authenticate_site(config, header: str) -> str | None:
 
 
 def parse_batch(raw: Any) -> Batch:
+    """A batch from its JSON bytes (parsed and checked by pydantic in one pass) or a parsed object."""
     try:
+        if isinstance(raw, (bytes, str)):
+            return BATCH.validate_json(raw)
         return BATCH.validate_python(raw)
     except ValidationError as err:
         first = err.errors()[0]
+        if first["type"] == "json_invalid" or (first["type"] == "model_type" and not first["loc"]):
+            raise IngestError(400, "invalid_json", "the body must be a JSON object") from None
         place = ".".join(str(p) for p in first["loc"])
         raise IngestError(400, "invalid_batch", f"{place}: {first['msg']}") from None
 
@@ -168,11 +173,10 @@ def ingest(storage, config, site: str, batch: Batch, now: float) -> dict:
         gap = bool(items) and items[0].seq > hw + 1      # nothing of it is kept; the site was heard from
         if batch.catalog is not None:
             apply_catalog(db, site, batch.catalog, batch.catalog_hash)
-        for item in items if not gap else ():
-            if item.seq <= hw:
-                continue                       # a replay: already here
-            apply_event(db, site, item.seq, item.m, now)
-            hw = item.seq
+        fresh = [(item.seq, item.m) for item in items if item.seq > hw] if not gap else []   # the rest: replays
+        if fresh:
+            apply_events(db, site, fresh, now)
+            hw = fresh[-1][0]
         _seen(db, site, now, last_seen, link_since, config, batch, hw)
         answer = answer_for(db, site, hw)
     if gap:
@@ -207,45 +211,59 @@ _TICKET_SQL = (
 
 OPENS = {"desk_opened", "resumed"}
 FREES = {"finished", "no_show", "transferred", "cancelled", "closed_end_of_day"}
+_EVENT_SQL = ("INSERT INTO site_events (site, seq, id, type, at, day, ticket, desk, service, user_id, data, received_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+_RATING_SQL = ("INSERT INTO ratings (site, ticket, score, comment, desk, officer, source, at, day) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, ticket) DO NOTHING")
+_DESK_COLUMNS = ("state", "pause_reason", "current_ticket", "officer", "updated_at")
+
+
+def apply_events(db, site: str, items: list[tuple[int, Message]], now: float) -> None:
+    """The new events of a batch, in order, in the caller's transaction. Each message carries the
+    ticket's whole row, so a ticket is written once per batch, from its last message; a desk's
+    state is folded over the batch's events in order and written once."""
+    events, ratings, tickets, desks = [], [], {}, {}
+    for seq, m in items:
+        events.append([site, seq, m.id, m.type, m.at, m.day, m.ticket_id, m.desk, m.service, m.user,
+                       json.dumps(m.data, ensure_ascii=False) if m.data else None, now])
+        if m.ticket is not None:
+            tickets[m.ticket.id] = (m.ticket, seq)
+        if m.rating is not None and m.ticket_id is not None:
+            r = m.rating
+            ratings.append([site, m.ticket_id, r.score, r.comment, r.desk, r.officer, r.source, r.at, r.day])
+        if m.desk is not None:
+            desk = desks.get(m.desk)
+            if desk is None:
+                row = db.execute(f"SELECT {', '.join(_DESK_COLUMNS)} FROM desks WHERE site = ? AND number = ?",
+                                 [site, m.desk]).fetchone()
+                desk = desks[m.desk] = dict(zip(_DESK_COLUMNS, row or ("closed", None, None, None, None)))
+            fold_desk(desk, m)
+    db.conn.executemany(_EVENT_SQL, events)
+    db.conn.executemany(_TICKET_SQL, [[site, *(getattr(t, c) for c in TICKET_COLUMNS), seq] for t, seq in tickets.values()])
+    if ratings:
+        db.conn.executemany(_RATING_SQL, ratings)
+    db.conn.executemany(
+        f"INSERT INTO desks (site, number, {', '.join(_DESK_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (site, number) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _DESK_COLUMNS),
+        [[site, number, *(d[c] for c in _DESK_COLUMNS)] for number, d in desks.items()])
 
 
 def apply_event(db, site: str, seq: int, m: Message, now: float) -> None:
-    db.execute(
-        "INSERT INTO site_events (site, seq, id, type, at, day, ticket, desk, service, user_id, data, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [site, seq, m.id, m.type, m.at, m.day, m.ticket_id, m.desk, m.service, m.user,
-         json.dumps(m.data, ensure_ascii=False) if m.data else None, now])
-    t = m.ticket
-    if t is not None:
-        db.execute(_TICKET_SQL, [site, *(getattr(t, c) for c in TICKET_COLUMNS), seq])
-    r = m.rating
-    if r is not None and m.ticket_id is not None:
-        db.execute("INSERT INTO ratings (site, ticket, score, comment, desk, officer, source, at, day) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, ticket) DO NOTHING",
-                   [site, m.ticket_id, r.score, r.comment, r.desk, r.officer, r.source, r.at, r.day])
-    if m.desk is not None:
-        _desk(db, site, m)
+    apply_events(db, site, [(seq, m)], now)
 
 
-def _desk(db, site: str, m: Message) -> None:
-    """A desk's state, from the events alone (as the site's rules change it)."""
-    db.execute("INSERT INTO desks (site, number) VALUES (?, ?) ON CONFLICT DO NOTHING", [site, m.desk])
+def fold_desk(desk: dict, m: Message) -> None:
+    """A desk's state after one event, as the site's rules changed it (from the events alone)."""
     if m.type in OPENS:
-        db.execute("UPDATE desks SET state = 'open', pause_reason = NULL, officer = ?, updated_at = ? "
-                   "WHERE site = ? AND number = ?", [m.user, m.at, site, m.desk])
+        desk.update(state="open", pause_reason=None, officer=m.user, updated_at=m.at)
     elif m.type == "paused":
-        reason = str(m.data.get("reason", ""))[:200]
-        db.execute("UPDATE desks SET state = 'paused', pause_reason = ?, officer = ?, updated_at = ? "
-                   "WHERE site = ? AND number = ?", [reason, m.user, m.at, site, m.desk])
+        desk.update(state="paused", pause_reason=str(m.data.get("reason", ""))[:200], officer=m.user, updated_at=m.at)
     elif m.type == "desk_closed":
-        db.execute("UPDATE desks SET state = 'closed', pause_reason = NULL, officer = NULL, current_ticket = NULL, "
-                   "updated_at = ? WHERE site = ? AND number = ?", [m.at, site, m.desk])
+        desk.update(state="closed", pause_reason=None, officer=None, current_ticket=None, updated_at=m.at)
     elif m.type == "called":
-        db.execute("UPDATE desks SET current_ticket = ?, updated_at = ? WHERE site = ? AND number = ?",
-                   [m.ticket_id, m.at, site, m.desk])
-    elif m.type in FREES:
-        db.execute("UPDATE desks SET current_ticket = NULL, updated_at = ? WHERE site = ? AND number = ? "
-                   "AND current_ticket = ?", [m.at, site, m.desk, m.ticket_id])
+        desk.update(current_ticket=m.ticket_id, updated_at=m.at)
+    elif m.type in FREES and desk["current_ticket"] == m.ticket_id:
+        desk.update(current_ticket=None, updated_at=m.at)
 
 
 def apply_catalog(db, site: str, catalog: Catalog, digest: str | None) -> None:
