@@ -127,11 +127,11 @@ class LiveSite(LiveServer):
 
 
 def start_site(folder: Path, code: str, hub_port: int, *, heartbeat_s: float = 1.0, extra: str = "",
-               start: bool = True) -> LiveSite:
+               start: bool = True, agencies=(STP, CA)) -> LiveSite:
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     kiosk_token = f"kiosk-token-{code.lower()}"
-    text = center_toml("site.db", agencies=(STP, CA), desks=TWO_STP_DESKS_AND_CA,
+    text = center_toml("site.db", agencies=agencies, desks=TWO_STP_DESKS_AND_CA,
                        kiosks=[kiosk("kiosk-1", kiosk_token)], limits={"kiosk_tickets_per_minute": 0},
                        extra=extra + f'\n[site]\ncode = "{code}"\nkind = "commune"\n'
                              f'hub_url = "http://127.0.0.1:{hub_port}"\nhub_token = "{token_of(code)}"\n')
