@@ -39,6 +39,7 @@ BACKOFF_S = (1.0, 2.0, 3.0, 5.0)               # after a failure; capped at the 
 GZIP_OVER = 8 * 1024                           # bytes of JSON
 KEEP_DAYS = 3                                  # acknowledged outbox rows are deleted after this
 PRUNE_EVERY_S = 3600.0
+DESCRIBE_EVERY_S = 2.0                         # the catalog and the queues are read at most this often
 
 
 class HubRefused(Exception):
@@ -58,6 +59,7 @@ class Sender:
         self._greenlet = None
         self._wake = None
         self._last_prune = 0.0
+        self._described: tuple[float, dict, str, dict] | None = None
 
     # ---- life -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -133,10 +135,9 @@ class Sender:
             with self.h.storage.read() as db:
                 rows = db.execute("SELECT seq, message FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
                                   [self.acked, self.batch]).fetchall()
-        catalog = build_catalog(self.h)
-        digest = catalog_hash(catalog)
+        catalog, digest, status = self._describe(heartbeat=not rows)
         head = {"site": self.site.code, "catalog": catalog if digest != self.hub_catalog else None,
-                "catalog_hash": digest, "status": live_status(self.h), "calendar_version": self.calendar_version}
+                "catalog_hash": digest, "status": status, "calendar_version": self.calendar_version}
         events = ",".join(f'{{"seq":{seq},"m":{message}}}' for seq, message in rows)
         body = json.dumps(head, ensure_ascii=False)[:-1] + f',"events":[{events}]}}'
         answer = self._post(body.encode("utf-8"))
@@ -146,6 +147,15 @@ class Sender:
         if isinstance(calendar, dict):
             self.calendar_version = store_calendar(self.h.storage, calendar, self.calendar_version)
         return len(rows)
+
+    def _describe(self, *, heartbeat: bool) -> tuple[dict, str, dict]:
+        """The catalog, its hash and the queues now; during a burst read again only every
+        ``DESCRIBE_EVERY_S`` (each batch would otherwise recompute every estimate)."""
+        now = time.monotonic()
+        if heartbeat or self._described is None or now - self._described[0] >= DESCRIBE_EVERY_S:
+            catalog = build_catalog(self.h)
+            self._described = (now, catalog, catalog_hash(catalog), live_status(self.h))
+        return self._described[1], self._described[2], self._described[3]
 
     def _post(self, body: bytes) -> dict:
         headers = {"Authorization": f"Bearer {self.site.hub_token}", "Content-Type": "application/json"}
