@@ -215,11 +215,25 @@ def kiosk(server_url: str, token: str, printer_spec: str, status_interval: float
 @click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False), help="also write the results here")
 @click.option("--keep", is_flag=True, help="keep the temporary folder (database, logs, printed tickets)")
 @click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--province", "province_sites", default=None, type=click.IntRange(1, 50), metavar="N",
+              help="play a province's day instead: one hub and N sites (the config's center and N-1 communes), "
+                   "--visitors shared among them; the hub's view is checked against every site's own")
 def simulate(config_path, visitors, hours, speed, seed, desks_extra, mix, priority_share, no_show, transfer, lunch,
              lunch_share, phones, phones_max, halls, desk_displays, kiosks, print_tickets, voice, overtime, server_url,
-             kiosk_token, display_token, users, server_pid, json_path, keep, quiet) -> None:
+             kiosk_token, display_token, users, server_pid, json_path, keep, quiet, province_sites) -> None:
     """Replay a day of the center against a real server, faster than real time, and report waits,
     the estimate's error, deliveries to displays and printers, and the server's CPU and memory."""
+    if province_sites is not None:           # issue 12: N sites feeding one hub
+        from pathlib import Path
+
+        from .hub.simulate import province_day
+        from .simulate.profile import parse_window
+
+        try:
+            window = parse_window(hours)
+        except ValueError as err:
+            fail(str(err))
+        sys.exit(province_day(Path(config_path), province_sites, visitors, window, speed, seed, keep, click.echo))
     from .simulate.cli import simulate_command
 
     sys.exit(simulate_command(locals()))

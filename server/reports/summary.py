@@ -170,11 +170,12 @@ def summary(db, tz: ZoneInfo, period: Period, *, sites: bool = False) -> dict:
 
 
 def _hub_groups(db, tz: ZoneInfo, period: Period, groups: dict, totals: dict) -> dict:
-    """The rows of the summary on the hub's tables: as at a site, per site where a site's."""
+    """The rows of the summary on the hub's tables: as at a site, per site where a site's. Agencies
+    are grouped by code across sites (province-wide, the name of one of them; for one site, its own)."""
     p = {"agency": period.agency, "site": period.site}
     agencies = db.execute(
-        "SELECT code, min(name) FROM agencies WHERE (active = 1 AND (:agency IS NULL OR code = :agency) "
-        "AND (:site IS NULL OR site = :site)) OR code IN (SELECT value FROM json_each(:seen)) "
+        "SELECT code, min(name) FROM agencies WHERE (:site IS NULL OR site = :site) AND ((active = 1 AND "
+        "(:agency IS NULL OR code = :agency)) OR code IN (SELECT value FROM json_each(:seen))) "
         "GROUP BY code ORDER BY min(position), code", {**p, "seen": _json(list(groups["agency"]))}).fetchall()
     by_agency = [{"code": code, "name": name, **groups["agency"].get(code, empty_s())} for code, name in agencies]
 
