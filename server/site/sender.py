@@ -142,11 +142,30 @@ class Sender:
         body = json.dumps(head, ensure_ascii=False)[:-1] + f',"events":[{events}]}}'
         answer = self._post(body.encode("utf-8"))
         self.acked = int(answer["ack"])
+        self._check_mark(rows)
         self.hub_catalog = answer.get("catalog_hash")
         calendar = answer.get("calendar")
         if isinstance(calendar, dict):
             self.calendar_version = store_calendar(self.h.storage, calendar, self.calendar_version)
         return len(rows)
+
+    def _check_mark(self, rows) -> None:
+        """Say so, once, when the hub's mark cannot be this site's: it is past everything this site
+        ever wrote (a new or restored database under the same site code), or before what this site
+        still has (the hub restored from an old backup after the site pruned its outbox)."""
+        with self.h.storage.read() as db:
+            low, high = db.execute("SELECT min(seq), max(seq) FROM outbox").fetchone()
+        problem = None
+        if high is not None and self.acked > high or high is None and self.acked > 0:
+            problem = (f"the hub has events up to {self.acked} from site {self.site.code}, but this database only "
+                       f"wrote up to {high or 0}: was it replaced? Its new events are NOT sent; give the site a "
+                       f"new code or restore its database")
+        elif low is not None and self.acked + 1 < low:
+            problem = (f"the hub has events only up to {self.acked}, and this site's outbox starts at {low} "
+                       f"(older rows were pruned): the events between are lost for the hub")
+        if problem and problem != getattr(self, "_problem", None):
+            log.error("%s", problem)
+        self._problem = problem
 
     def _describe(self, *, heartbeat: bool) -> tuple[dict, str, dict]:
         """The catalog, its hash and the queues now; during a burst read again only every
