@@ -93,7 +93,8 @@ def check_config(path: str) -> None:
     config = load_or_exit(path)
     services = sum(len(a.services) for a in config.agencies)
     click.echo(f"{path}: OK — {len(config.agencies)} agencies, {services} services, {len(config.desks)} desks, "
-               f"{len(config.kiosks)} kiosks, {len(config.displays)} displays")
+               f"{len(config.kiosks)} kiosks, {len(config.displays)} displays"
+               + (f"; site {config.site.code} ({config.site.kind}) of the hub {config.site.hub_url}" if config.site else ""))
 
 
 @main.group()
