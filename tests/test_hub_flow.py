@@ -57,6 +57,12 @@ def test_tickets_of_two_sites_reach_the_hub_and_its_summary_of_each_equals_the_s
         assert [s["code"] for s in at_hub["by_site"]] == [site.code]
         assert own["totals"]["served"] >= 1 and own["totals"]["no_show"] == 1 and own["totals"]["ratings"] == 1
 
+    # the desks' state, built by the hub from the events alone, is the site's own
+    for site in sites:
+        assert sorted(hub.db("SELECT number, state, current_ticket, officer, pause_reason FROM desks WHERE site = ?",
+                             site.code)) == \
+            sorted(site.db("SELECT number, state, current_ticket, officer, pause_reason FROM desks"))
+
     # the site's tickets, row for row, with the site's columns (the ticket's secret is not one)
     tickets = {(code, t) for code, t in hub.db("SELECT site, code FROM tickets")}
     for site in sites:

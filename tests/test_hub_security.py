@@ -149,3 +149,22 @@ def test_staff_routes_need_a_hub_user_and_the_public_ones_do_not(hub):
     assert client.get("/hub/v1/public/sites").status_code == 200
     assert client.get("/hub/v1/health").get_json() == {"status": "ok"}
     assert client.get("/hub/v1/nothing").get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", [
+    "/hub/v1/reports/summary?from=x&to=y", "/hub/v1/reports/summary?from=2026-01-01&to=2026-01-01&site=" + "A" * 500,
+    "/hub/v1/reports/tickets?from=2026-01-01&to=2026-01-01&format=pdf", "/hub/v1/reports/summary",
+    "/hub/v1/reports/summary?from=2000-01-01&to=2026-01-01", "/hub/v1/sites/%00", "/hub/v1/sites/" + "x" * 300,
+])
+def test_odd_queries_get_a_4xx(hub, path):
+    client, state = hub
+    token = client.post("/hub/v1/auth/login", json={"username": "tinh", "password": "mat-khau-tinh"}).get_json()
+    r = client.get(path, headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert 400 <= r.status_code < 500 and r.get_json()["error"]["code"]
+
+
+@pytest.mark.parametrize("body", [b"", b"[]", b'{"username": 1, "password": []}', b'{"username": "' + b"a" * 100 + b'"}'])
+def test_odd_sign_ins_get_a_4xx(hub, body):
+    client, _ = hub
+    r = client.post("/hub/v1/auth/login", data=body, content_type="application/json")
+    assert 400 <= r.status_code < 500

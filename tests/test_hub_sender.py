@@ -49,3 +49,26 @@ def test_the_sender_sends_from_the_hubs_mark_and_prunes_only_old_acknowledged_ro
     service.issue(KIOSK, "STP-LLTP")         # the sequence goes on after the pruning, never reused
     with storage.read() as db:
         assert db.execute("SELECT max(seq) FROM outbox").fetchone()[0] == 6
+
+
+def test_a_change_that_fails_leaves_no_outbox_row_and_no_hole_in_the_sequence(storage, service):
+    from server.rules import events as ev
+
+    set_outbox(storage, True)
+    service.issue(KIOSK, "STP-LLTP")
+
+    def failing(db):
+        ev.record(db, "2026-11-23", ev.SYSTEM, ev.Event(ev.PAUSED, time.time(), desk=1, data={"reason": "x"}))
+        raise RuntimeError("the change fails after its event")
+
+    def fine(db):
+        ev.record(db, "2026-11-23", ev.SYSTEM, ev.Event(ev.RESUMED, time.time(), desk=1))
+
+    try:
+        storage.run_write(failing)
+    except RuntimeError:
+        pass
+    storage.run_write(fine)
+    with storage.read() as db:
+        rows = db.execute("SELECT seq, json_extract(message, '$.type') FROM outbox ORDER BY seq").fetchall()
+    assert rows == [(1, "issued"), (2, "resumed")]
