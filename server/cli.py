@@ -69,14 +69,55 @@ def with_public_url(config, url: str):
     return dataclasses.replace(config, center=dataclasses.replace(config.center, public_url=url))
 
 
+def hub_config_or_none(path: str):
+    """The hub config when ``path`` is a hub.toml (it has a ``[hub]`` table), else None (issue 12)."""
+    from .config import ConfigError
+    from .hub.config import is_hub_document, parse_hub_config, read_toml
+
+    try:
+        data = read_toml(path)
+        if not is_hub_document(data):
+            return None
+        from pathlib import Path
+
+        return parse_hub_config(data, Path(path).resolve(), source=str(path))
+    except ConfigError as err:
+        click.echo(str(err), err=True)
+        sys.exit(2)
+
+
+@main.command("hub")
+@click.option("--config", "config_path", default="hub.toml", show_default=True, help="the province's hub.toml")
+@click.option("--host", default=None, help="address to listen on (default: [hub] host)")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="port (default: [hub] port)")
+@click.option("--access-log/--no-access-log", default=False, help="log every HTTP request in one line")
+def hub_command(config_path: str, host: str | None, port: int | None, access_log: bool) -> None:
+    """Run the provincial hub: receives every site's events, shows every site live, reports on the province."""
+    from gevent import monkey
+
+    monkey.patch_all()
+    from .hub.serve import run_hub
+
+    config = hub_config_or_none(config_path)
+    if config is None:
+        fail(f"{config_path} has no [hub] table: it is not a hub config (a site runs with `hangdoi serve`)")
+    sys.exit(run_hub(config, host=host, port=port, access_log=access_log))
+
+
 @main.command("check-config")
 @click.argument("path", default=DEFAULT_CONFIG)
 def check_config(path: str) -> None:
-    """Validate a config file: exit 0, or exit 2 naming every problem with its place."""
+    """Validate a config file (a center's, or a hub's with [hub]): exit 0, or exit 2 naming every problem with its place."""
+    hub = hub_config_or_none(path)
+    if hub is not None:
+        click.echo(f"{path}: OK — hub {hub.hub.name}, {len(hub.sites)} sites, "
+                   f"{len(hub.calendar.closed_dates)} closed dates")
+        return
     config = load_or_exit(path)
     services = sum(len(a.services) for a in config.agencies)
     click.echo(f"{path}: OK — {len(config.agencies)} agencies, {services} services, {len(config.desks)} desks, "
-               f"{len(config.kiosks)} kiosks, {len(config.displays)} displays")
+               f"{len(config.kiosks)} kiosks, {len(config.displays)} displays"
+               + (f"; site {config.site.code} ({config.site.kind}) of the hub {config.site.hub_url}" if config.site else ""))
 
 
 @main.group()
@@ -95,11 +136,22 @@ def user_add(username: str, role: str, agency: str | None, config_path: str) -> 
     from .storage import Storage, StorageError
     from .storage.sync import sync_config
 
-    config = load_or_exit(config_path)
+    hub = hub_config_or_none(config_path)
+    config = load_or_exit(config_path) if hub is None else None
+    if hub is not None and (role == "officer" or agency):
+        fail("a hub user is a supervisor or an admin of the whole province (no --agency)")
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
+    if hub is not None:                    # issue 12: a hub user, in the hub's database
+        from .hub.db import open_hub_storage
+        try:
+            created = create_user(open_hub_storage(hub.database), username, password, role, None)
+        except (UserError, StorageError) as err:
+            fail(str(err))
+        click.echo(f"hub user {created.username} added ({created.role})")
+        return
     try:
         storage = Storage(config.server.database)
         sync_config(storage, config)
@@ -189,11 +241,25 @@ def kiosk(server_url: str, token: str, printer_spec: str, status_interval: float
 @click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False), help="also write the results here")
 @click.option("--keep", is_flag=True, help="keep the temporary folder (database, logs, printed tickets)")
 @click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--province", "province_sites", default=None, type=click.IntRange(1, 50), metavar="N",
+              help="play a province's day instead: one hub and N sites (the config's center and N-1 communes), "
+                   "--visitors shared among them; the hub's view is checked against every site's own")
 def simulate(config_path, visitors, hours, speed, seed, desks_extra, mix, priority_share, no_show, transfer, lunch,
              lunch_share, desk_breaks, phones, phones_max, halls, desk_displays, kiosks, print_tickets, voice, overtime, server_url,
-             kiosk_token, display_token, users, server_pid, json_path, keep, quiet) -> None:
+             kiosk_token, display_token, users, server_pid, json_path, keep, quiet, province_sites) -> None:
     """Replay a day of the center against a real server, faster than real time, and report waits,
     the estimate's error, deliveries to displays and printers, and the server's CPU and memory."""
+    if province_sites is not None:           # issue 12: N sites feeding one hub
+        from pathlib import Path
+
+        from .hub.simulate import province_day
+        from .simulate.profile import parse_window
+
+        try:
+            window = parse_window(hours)
+        except ValueError as err:
+            fail(str(err))
+        sys.exit(province_day(Path(config_path), province_sites, visitors, window, speed, seed, keep, click.echo))
     from .simulate.cli import simulate_command
 
     sys.exit(simulate_command(locals()))

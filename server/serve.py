@@ -127,11 +127,35 @@ def listen(host: str, port: int):
     return sock
 
 
-def run(config: Config, *, host: str | None = None, port: int | None = None, access_log: bool = False) -> int:
+def serve_wsgi(listener, app, *, access_log: bool = False, started=None) -> None:
+    """gevent's WSGI server with websockets on ``listener`` until SIGTERM or SIGINT (requests in
+    flight get 5 s). Shared by ``hangdoi serve`` and ``hangdoi hub``."""
     import gevent
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
+    server = pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler,
+                               log=logging.getLogger("hangdoi.access") if access_log else None,
+                               error_log=logging.getLogger("hangdoi.http"))
+    # gevent-websocket's handler logs each request to ``server.logger`` (its own logger, kept at
+    # WARNING), not to ``log``: give it ours, or nothing, so --access-log means what it says
+    server.logger = logging.getLogger("hangdoi.access" if access_log else "hangdoi.access.off")
+    if not access_log:
+        server.logger.setLevel(logging.WARNING)
+
+    def stop(signum: int) -> None:
+        log.info("signal %s: finishing requests in flight, then stopping", signal.Signals(signum).name)
+        server.stop(timeout=5)
+
+    gevent.signal_handler(signal.SIGTERM, stop, signal.SIGTERM)
+    gevent.signal_handler(signal.SIGINT, stop, signal.SIGINT)
+    server.start()
+    if started is not None:
+        started()
+    server.serve_forever()
+
+
+def run(config: Config, *, host: str | None = None, port: int | None = None, access_log: bool = False) -> int:
     from .web.app import create_app
 
     configure_logging(config.center.timezone)
@@ -151,26 +175,15 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
     except OSError as err:
         log.error("cannot listen on %s:%s: %s", host, port, err.strerror)
         return 2
-    server = pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler,
-                               log=logging.getLogger("hangdoi.access") if access_log else None,
-                               error_log=logging.getLogger("hangdoi.http"))
-    # gevent-websocket's handler logs each request to ``server.logger`` (its own logger, kept at
-    # WARNING), not to ``log``: give it ours, or nothing, so --access-log means what it says
-    server.logger = logging.getLogger("hangdoi.access" if access_log else "hangdoi.access.off")
-    if not access_log:
-        server.logger.setLevel(logging.WARNING)
+    from .site import start_site            # issue 12: a site ([site]) sends its events to the hub
 
-    def stop(signum: int) -> None:
-        log.info("signal %s: finishing requests in flight, then stopping", signal.Signals(signum).name)
-        server.stop(timeout=5)
-
-    gevent.signal_handler(signal.SIGTERM, stop, signal.SIGTERM)
-    gevent.signal_handler(signal.SIGINT, stop, signal.SIGINT)
-    server.start()
-    log.info("Hàng Đợi serving %s on http://%s:%s (database %s%s)", config.center.name, host, port,
-             config.server.database,
-             f"; scale-out through {redact(config.server.message_queue)}" if scale_out else "")
-    server.serve_forever()
+    sender = start_site(app, config)
+    serve_wsgi(listener, app, access_log=access_log,
+               started=lambda: log.info("Hàng Đợi serving %s on http://%s:%s (database %s%s)", config.center.name,
+                                        host, port, config.server.database,
+                                        f"; scale-out through {redact(config.server.message_queue)}" if scale_out else ""))
+    if sender is not None:
+        sender.stop()
     hub = app.extensions["hangdoi"]
     if hub.realtime is not None:
         hub.realtime.shutdown()

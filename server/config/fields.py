@@ -113,6 +113,16 @@ def _public_url(text: str) -> str:
 
 
 PublicUrl = Annotated[Text, AfterValidator(_public_url)]
+
+_SITE_CODE = re.compile(r"[A-Z0-9-]{2,16}")
+MIN_HUB_TOKEN_LENGTH = 16
+SITE_KINDS = ("province", "commune")
+SiteCode = Annotated[Text, _rule(_SITE_CODE.fullmatch, lambda v: (
+    f'must be 2-16 characters of uppercase A-Z, digits or "-", got {q(v)}'))]
+SiteKind = Annotated[Text, _rule(lambda v: v in SITE_KINDS, lambda v: (
+    f"must be {' or '.join(map(q, SITE_KINDS))}, got {q(v)}"))]
+HubToken = Annotated[Text, _rule(lambda v: len(v) >= MIN_HUB_TOKEN_LENGTH, lambda v: (
+    f"must be at least {MIN_HUB_TOKEN_LENGTH} characters long, got {len(v)}"))]
 MessageQueue = Annotated[str, AfterValidator(text_rule(empty=True)), _rule(
     lambda v: not v or v.startswith(("redis://", "rediss://", "unix://")),
     lambda v: f"must be a Redis URL (redis://host:6379/0), not {q(v)}")]

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, 
 
 from .fields import (
     DEFAULT_TEMPLATE, Code, Count, Date, Day, DeskNumber, ElderlyAge, Kind, MessageQueue, Name, Notice, Port,
-    Positive, PositiveNumber, Prefix, PublicUrl, Repeat, Template, Text, TimeZone, Token, array, invalid,
+    Positive, PositiveNumber, Prefix, PublicUrl, Repeat, SiteCode, SiteKind, HubToken, Template, Text, TimeZone,
+    Token, array, invalid,
     text_rule,
 )
 from .messages import describe
@@ -160,6 +161,14 @@ class OpeningHours(_Table):
         return MappingProxyType({i: getattr(self, day) for i, day in enumerate(WEEKDAYS)})
 
 
+class SiteSettings(_Table):
+    """``[site]`` (issue 12): this center is one site of a province and sends its events to the hub."""
+    code: SiteCode                  # unique in the province: [A-Z0-9-]{2,16}
+    kind: SiteKind                  # "province" or "commune"
+    hub_url: PublicUrl              # no trailing slash
+    hub_token: HubToken = Field(repr=False)
+
+
 class Config(_Table):
     center: Center
     server: ServerSettings = Field(default_factory=dict, validate_default=True)
@@ -173,6 +182,7 @@ class Config(_Table):
     kiosks: Annotated[tuple[Kiosk, ...], array("tables ([[kiosks]])")] = ()
     displays: Annotated[tuple[Display, ...], array("tables ([[displays]])")] = ()
     opening_hours: OpeningHours | None = None   # None: open at all hours
+    site: SiteSettings | None = None            # [site] (issue 12); None for a lone center
     _path: Path = PrivateAttr(Path("config.toml"))
 
     def model_post_init(self, context: Any) -> None:

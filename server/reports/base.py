@@ -17,6 +17,11 @@ For each ticket it computes, in SQL:
   or cancelled before its target passed) — those do not count either way;
 - ``hour``: the local hour (0–23) of issue in the center's timezone (see ``local_hour_sql``).
 
+The site dimension (issue 12): the provincial hub keeps every site's tickets in the same columns
+plus ``site`` (``server/hub/db.py``). ``base_cte(..., sites=True)`` reads those tables: the joins
+are per site, ``site`` is one more column and ``Period.site`` (``:site``) filters on it. The
+definitions above are the same text for both, so the hub's figures of a site are the site's own.
+
 Indexes used (see ``bench/reports_bench.py`` for the query plans): ``tickets_day_status (day,
 status)`` for the range of days, the primary keys of ``ratings``, ``services``, ``agencies`` and
 ``users`` for the joins. Nothing else is read: the first call is a column (above), not a
@@ -44,13 +49,15 @@ class Period:
     start: date
     end: date
     agency: str | None = None
+    site: str | None = None         # the hub only (issue 12): one site's tickets
+
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
     def params(self) -> dict:
-        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "agency": self.agency}
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "agency": self.agency, "site": self.site}
 
 
 def _date(value: str | None, name: str) -> date:
@@ -128,15 +135,15 @@ def period_bounds(tz: ZoneInfo, period: Period) -> tuple[float, float]:
     return start, end
 
 
-def base_cte(tz: ZoneInfo, period: Period) -> str:
+def base_cte(tz: ZoneInfo, period: Period, *, sites: bool = False) -> str:
     """``WITH base AS (...)``: one row per ticket of the period (named params ``:from``, ``:to``,
-    ``:agency``)."""
+    ``:agency``; with ``sites`` — the hub's tables — also ``:site``, and a ``site`` column)."""
     start, end = period_bounds(tz, period)
     # a day of margin either side: a ticket's issue time is within its local day by construction
     hour = local_hour_sql(tz, start - 86400, end + 86400, "t.issued_at")
     return f"""
 WITH base AS MATERIALIZED (
-    SELECT t.id, t.day, t.code, t.service, t.agency, t.desk, t.officer, t.status, t.priority,
+    SELECT {"t.site, " if sites else ""}t.id, t.day, t.code, t.service, t.agency, t.desk, t.officer, t.status, t.priority,
            t.issued_at, t.first_called_at AS first_call, t.called_at, t.started_at, t.finished_at,
            t.transfers, t.recalls,
            t.first_called_at - t.issued_at AS wait_s,
@@ -148,7 +155,8 @@ WITH base AS MATERIALIZED (
            r.score, r.comment,
            {hour} AS hour
     FROM tickets t
-    JOIN services fs ON fs.code = coalesce(t.first_service, t.service)
-    LEFT JOIN ratings r ON r.ticket = t.id
-    WHERE t.day BETWEEN :from AND :to AND (:agency IS NULL OR t.agency = :agency)
+    JOIN services fs ON {"fs.site = t.site AND " if sites else ""}fs.code = coalesce(t.first_service, t.service)
+    LEFT JOIN ratings r ON {"r.site = t.site AND " if sites else ""}r.ticket = t.id
+    WHERE t.day BETWEEN :from AND :to AND (:agency IS NULL OR t.agency = :agency){
+        " AND (:site IS NULL OR t.site = :site)" if sites else ""}
 )"""

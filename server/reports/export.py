@@ -32,17 +32,19 @@ from .base import Period, base_cte
 
 TIME_COLUMNS = ("issued_at", "first_call", "started_at", "finished_at")
 DURATION_COLUMNS = ("wait_s", "service_s")
+SITE_KEYS = ("site", "site_name")     # the hub's exports (issue 12) start with the site
 KEYS = ("day", "code", "agency", "agency_name", "service", "service_name", "priority", "status", "issued_at",
         "first_call", "started_at", "finished_at", "wait_s", "service_s", "within", "desk", "officer", "score",
         "comment", "transfers", "recalls", "ticket_id")
 DATE_FORMAT, DATETIME_FORMAT, DURATION_FORMAT = "dd/mm/yyyy", "dd/mm/yyyy hh:mm:ss", "[h]:mm:ss"
 
 
-def columns(tz: ZoneInfo, *, durations: bool = False) -> list[tuple[str, str]]:
+def columns(tz: ZoneInfo, *, durations: bool = False, sites: bool = False) -> list[tuple[str, str]]:
     """(key, Vietnamese header) of every column, in order. ``durations``: the wait and service
-    columns hold durations (the workbook), not seconds (the CSV)."""
+    columns hold durations (the workbook), not seconds (the CSV); ``sites``: the hub's, with the
+    ``site`` first."""
     out = []
-    for key in KEYS:
+    for key in SITE_KEYS * sites + KEYS:
         header = i18n.t(f"report.col.{key}")
         if key in TIME_COLUMNS:
             header += f" ({tz})"
@@ -52,15 +54,23 @@ def columns(tz: ZoneInfo, *, durations: bool = False) -> list[tuple[str, str]]:
     return out
 
 
-def export_rows(db, tz: ZoneInfo, period: Period) -> list[dict]:
-    """Every ticket of the period, oldest first, with local times as naive ``datetime``s."""
-    sql = base_cte(tz, period) + """
-SELECT b.id, b.day, b.code, b.agency, a.name, b.service, s.name, b.priority, b.status, b.issued_at, b.first_call,
-       b.started_at, b.finished_at, round(b.wait_s, 1), round(b.service_s, 1), b.within, b.desk, u.username,
-       b.score, b.comment, b.transfers, b.recalls
-FROM base b JOIN agencies a ON a.code = b.agency JOIN services s ON s.code = b.service
+def export_rows(db, tz: ZoneInfo, period: Period, *, sites: bool = False) -> list[dict]:
+    """Every ticket of the period, oldest first, with local times as naive ``datetime``s
+    (``sites``: from the hub's tables, every site's, with its ``site``)."""
+    if sites:               # the hub (issue 12): joins per site, officers' names as the site sent them
+        joins = """FROM base b JOIN agencies a ON a.site = b.site AND a.code = b.agency
+JOIN services s ON s.site = b.site AND s.code = b.service
+LEFT JOIN officers u ON u.site = b.site AND u.id = b.officer JOIN sites st ON st.code = b.site
+ORDER BY b.day, b.site, b.issued_at, b.id"""
+    else:
+        joins = """FROM base b JOIN agencies a ON a.code = b.agency JOIN services s ON s.code = b.service
 LEFT JOIN users u ON u.id = b.officer
 ORDER BY b.day, b.issued_at, b.id"""
+    sql = base_cte(tz, period, sites=sites) + f"""
+SELECT b.id, b.day, b.code, b.agency, a.name, b.service, s.name, b.priority, b.status, b.issued_at, b.first_call,
+       b.started_at, b.finished_at, round(b.wait_s, 1), round(b.service_s, 1), b.within, b.desk, u.username,
+       b.score, b.comment, b.transfers, b.recalls{", b.site, st.name" if sites else ""}
+{joins}"""
     out = []
     for r in db.execute(sql, period.params()):
         row = {"ticket_id": r[0], "day": r[1], "code": r[2], "agency": r[3], "agency_name": r[4], "service": r[5],
@@ -69,6 +79,8 @@ ORDER BY b.day, b.issued_at, b.id"""
                "service_s": r[14], "within": None if r[15] is None else i18n.t("report.yes" if r[15] else "report.no"),
                "desk": r[16], "officer": r[17], "score": r[18], "comment": r[19], "transfers": r[20],
                "recalls": r[21]}
+        if sites:
+            row["site"], row["site_name"] = r[22], r[23]
         for key in TIME_COLUMNS:
             if row[key] is not None:
                 row[key] = datetime.fromtimestamp(row[key], tz).replace(tzinfo=None, microsecond=0)
@@ -93,8 +105,8 @@ def safe_text(value):
     return clean_text(value) if isinstance(value, str) else value
 
 
-def export_csv(rows: list[dict], tz: ZoneInfo) -> bytes:
-    cols = columns(tz)
+def export_csv(rows: list[dict], tz: ZoneInfo, *, sites: bool = False) -> bytes:
+    cols = columns(tz, sites=sites)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([header for _, header in cols])
@@ -114,12 +126,12 @@ def _csv_cell(value):
 
 
 def export_xlsx(rows: list[dict], tz: ZoneInfo, *, title: str = "", period: Period | None = None,
-                totals: dict | None = None) -> bytes:
+                totals: dict | None = None, sites: bool = False) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    cols = columns(tz, durations=True)
+    cols = columns(tz, durations=True, sites=sites)
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet(i18n.t("report.sheet.tickets"))
     sheet.freeze_panes = "A2"
@@ -162,6 +174,8 @@ def export_xlsx(rows: list[dict], tz: ZoneInfo, *, title: str = "", period: Peri
             info.append([i18n.t("report.from"), typed(info, period.start)])
             info.append([i18n.t("report.to"), typed(info, period.end)])
             info.append([i18n.t("report.agency"), safe_text(period.agency or i18n.t("report.all"))])
+            if sites:
+                info.append([i18n.t("report.site"), safe_text(period.site or i18n.t("report.all"))])
         info.append([i18n.t("report.timezone"), str(tz)])
         info.append([])
         info.append([i18n.t("report.figure"), i18n.t("report.value")])

@@ -27,6 +27,11 @@ Groups: by the agency and the desk a ticket ended with, by the officer who serve
 ``by_agency`` and ``by_hour`` add up to the totals; ``by_agency`` lists every active agency (and
 any other with tickets), ``by_desk`` every active desk (of the agency, when one is asked for),
 ``by_hour`` every hour from the first to the last with tickets, with zeros where none.
+
+The site dimension (issue 12): ``summary(..., sites=True)`` runs on the hub's tables (every
+site's tickets with a ``site`` column) and adds ``by_site``; desks and officers are then keyed by
+(site, number) and (site, id), and their rows carry ``site``. For one site (``Period.site``) every
+other figure is computed by the same statement as at the site, so the two agree to the ticket.
 """
 from __future__ import annotations
 
@@ -36,7 +41,7 @@ from .base import Period, base_cte
 
 S_KEYS = ("issued", "served", "no_show", "cancelled", "called", "avg_wait_s", "p90_wait_s", "avg_service_s",
           "p90_service_s", "within_target_pct", "rating_avg", "ratings")
-DIMENSIONS = ("total", "agency", "desk", "officer", "hour")
+DIMENSIONS = ("total", "agency", "desk", "officer", "hour", "site")
 
 
 FIGURES = """count(*) AS n, sum(status = 'done') AS served, sum(status = 'no_show') AS no_show,
@@ -48,7 +53,7 @@ ROLLUP = """sum(n) AS n, sum(served) AS served, sum(no_show) AS no_show, sum(can
            sum(sc) AS sc, sum(csc) AS csc"""
 
 
-def summary_sql(tz: ZoneInfo, period: Period) -> str:
+def summary_sql(tz: ZoneInfo, period: Period, *, sites: bool = False) -> str:
     """One statement: the per-ticket rows (``base``) are computed once; then
 
     - ``fine``: counts and sums per (agency, desk, officer, hour) — one GROUP BY over the tickets;
@@ -57,24 +62,29 @@ def summary_sql(tz: ZoneInfo, period: Period) -> str:
     - then, after the ``agg`` rows, the ``fine`` groups' wait and service times (``group_concat``:
       every ticket's, with its group's keys), from which ``summary`` picks the 90th percentiles.
     """
-    return base_cte(tz, period) + f""",
+    # on the hub a desk or an officer is one of a site's: keyed "SITE|number" (NULL stays NULL)
+    desk = "site || '|' || desk" if sites else "desk"
+    officer = "site || '|' || officer" if sites else "officer"
+    by_site = "\n    UNION ALL SELECT 'site', site, {ROLLUP} FROM fine GROUP BY site".format(ROLLUP=ROLLUP) if sites else ""
+    return base_cte(tz, period, sites=sites) + f""",
 fine AS MATERIALIZED (
-    SELECT agency, desk, officer, hour, {FIGURES},
+    SELECT {"site, " if sites else ""}agency, {desk} AS desk, {officer} AS officer, hour, {FIGURES},
            group_concat(wait_s) AS waits, group_concat(service_s) AS services
-    FROM base GROUP BY agency, desk, officer, hour
+    FROM base GROUP BY {"site, " if sites else ""}agency, desk, officer, hour
 ),
 agg AS (
     SELECT 'total' AS dim, '' AS k, {ROLLUP} FROM fine
     UNION ALL SELECT 'agency', agency, {ROLLUP} FROM fine GROUP BY agency
     UNION ALL SELECT 'desk', desk, {ROLLUP} FROM fine WHERE desk IS NOT NULL GROUP BY desk
     UNION ALL SELECT 'officer', officer, {ROLLUP} FROM fine WHERE officer IS NOT NULL GROUP BY officer
-    UNION ALL SELECT 'hour', hour, {ROLLUP} FROM fine GROUP BY hour
+    UNION ALL SELECT 'hour', hour, {ROLLUP} FROM fine GROUP BY hour{by_site}
 )
 SELECT dim, k, NULL, NULL, n, served, no_show, cancelled, cw,
        round(sw / cw, 1), round(ss / cs, 1), round(100.0 * wi / cwi, 1), round(1.0 * sc / csc, 2), csc
 FROM agg
 UNION ALL
-SELECT 'values', agency, desk, officer, hour, waits, services, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 'values', agency, desk, officer, hour, waits, services, {"site" if sites else "NULL"}, NULL, NULL, NULL, NULL,
+       NULL, NULL
 FROM fine WHERE waits IS NOT NULL OR services IS NOT NULL
 """
 
@@ -91,20 +101,23 @@ def empty_s() -> dict:
     return {k: (0 if k in ("issued", "served", "no_show", "cancelled", "called", "ratings") else None) for k in S_KEYS}
 
 
-def summary(db, tz: ZoneInfo, period: Period) -> dict:
-    """The summary report of ``period`` (see the module's docstring) as a JSON-ready dict."""
+def summary(db, tz: ZoneInfo, period: Period, *, sites: bool = False) -> dict:
+    """The summary report of ``period`` (see the module's docstring) as a JSON-ready dict;
+    ``sites``: on the hub's tables, with ``by_site``."""
     groups: dict[str, dict] = {d: {} for d in DIMENSIONS}
     waits: dict[tuple, list] = {}
     services: dict[tuple, list] = {}
-    for row in db.execute(summary_sql(tz, period), period.params()):
+    for row in db.execute(summary_sql(tz, period, sites=sites), period.params()):
         if row[0] != "values":
             if row[4] is None:            # the total of an empty period
                 continue
             groups[row[0]][row[1]] = dict(zip(("issued", "served", "no_show", "cancelled", "called", "avg_wait_s",
                                                 "avg_service_s", "within_target_pct", "rating_avg", "ratings"), row[4:]))
             continue
-        _, agency, desk, officer, hour, wait_text, service_text = row[:7]
+        _, agency, desk, officer, hour, wait_text, service_text, site = row[:8]
         keys = [("total", ""), ("agency", agency), ("hour", hour)]
+        if sites:
+            keys.append(("site", site))
         if desk is not None:
             keys.append(("desk", desk))
         if officer is not None:
@@ -121,6 +134,8 @@ def summary(db, tz: ZoneInfo, period: Period) -> dict:
             s["p90_service_s"] = nearest_rank_p90(services.get((dim, k), []))
             by_key[k] = {key: s[key] for key in S_KEYS}
     totals = groups["total"].get("", empty_s())
+    if sites:
+        return _hub_groups(db, tz, period, groups, totals)
 
     agencies = db.execute(
         "SELECT code, name FROM agencies WHERE (active = 1 AND (:agency IS NULL OR code = :agency)) "
@@ -147,6 +162,51 @@ def summary(db, tz: ZoneInfo, period: Period) -> dict:
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(), "agency": period.agency,
                    "timezone": str(tz)},
         "totals": totals,
+        "by_agency": by_agency,
+        "by_desk": by_desk,
+        "by_officer": by_officer,
+        "by_hour": by_hour,
+    }
+
+
+def _hub_groups(db, tz: ZoneInfo, period: Period, groups: dict, totals: dict) -> dict:
+    """The rows of the summary on the hub's tables: as at a site, per site where a site's. Agencies
+    are grouped by code across sites (province-wide, the name of one of them; for one site, its own)."""
+    p = {"agency": period.agency, "site": period.site}
+    agencies = db.execute(
+        "SELECT code, min(name) FROM agencies WHERE (:site IS NULL OR site = :site) AND ((active = 1 AND "
+        "(:agency IS NULL OR code = :agency)) OR code IN (SELECT value FROM json_each(:seen))) "
+        "GROUP BY code ORDER BY min(position), code", {**p, "seen": _json(list(groups["agency"]))}).fetchall()
+    by_agency = [{"code": code, "name": name, **groups["agency"].get(code, empty_s())} for code, name in agencies]
+
+    desks = db.execute(
+        "SELECT site, number, name, agency FROM desks WHERE (active = 1 AND (:agency IS NULL OR agency = :agency) "
+        "AND (:site IS NULL OR site = :site)) OR site || '|' || number IN (SELECT value FROM json_each(:seen)) "
+        "ORDER BY site, position, number", {**p, "seen": _json(list(groups["desk"]))}).fetchall()
+    by_desk = [{"number": n, "name": name, "agency": agency, **groups["desk"].get(f"{site}|{n}", empty_s()),
+                "site": site} for site, n, name, agency in desks]
+
+    names = {f"{site}|{uid}": name for site, uid, name in db.execute(
+        "SELECT site, id, username FROM officers WHERE site || '|' || id IN (SELECT value FROM json_each(?))",
+        [_json(list(groups["officer"]))])}
+    by_officer = sorted(({"user_id": int(key.rpartition("|")[2]), "username": names.get(key, "#" + key.rpartition("|")[2]),
+                          **s, "site": key.rpartition("|")[0]} for key, s in groups["officer"].items()),
+                        key=lambda r: (r["username"], r["site"]))
+
+    hours = groups["hour"]
+    by_hour = [{"hour": h, **hours.get(h, empty_s())} for h in range(min(hours), max(hours) + 1)] if hours else []
+
+    sites = db.execute(
+        "SELECT code, name, kind FROM sites WHERE (active = 1 AND (:site IS NULL OR code = :site)) "
+        "OR code IN (SELECT value FROM json_each(:seen)) ORDER BY kind = 'commune', code",
+        {**p, "seen": _json(list(groups["site"]))}).fetchall()
+    by_site = [{"code": code, "name": name, "kind": kind, **groups["site"].get(code, empty_s())}
+               for code, name, kind in sites]
+    return {
+        "period": {"from": period.start.isoformat(), "to": period.end.isoformat(), "agency": period.agency,
+                   "site": period.site, "timezone": str(tz)},
+        "totals": totals,
+        "by_site": by_site,
         "by_agency": by_agency,
         "by_desk": by_desk,
         "by_officer": by_officer,

@@ -222,11 +222,49 @@ END;
 # serve; counting the tickets made issuing slower the longer the queue (a third of the time at
 # 3,000 waiting). The triggers run in the same transaction as the change, whatever rule made it.
 
+V5_OUTBOX = """
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,     -- the site's sequence: contiguous, never reused
+    event INTEGER NOT NULL,
+    at REAL NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE TRIGGER events_outbox AFTER INSERT ON events
+WHEN (SELECT value FROM settings WHERE key = 'outbox') = 'on'
+BEGIN
+    INSERT INTO outbox (event, at, message) SELECT NEW.id, NEW.at, json_object(
+        'id', NEW.id, 'type', NEW.type, 'at', NEW.at, 'day', NEW.day, 'ticket_id', NEW.ticket,
+        'desk', NEW.desk, 'service', NEW.service, 'user', NEW.user_id, 'device', NEW.device,
+        'data', json(coalesce(NEW.data, '{}')),
+        'ticket', json((SELECT json_object(
+            'id', t.id, 'day', t.day, 'code', t.code, 'service', t.service, 'agency', t.agency,
+            'priority', t.priority, 'status', t.status, 'issued_at', t.issued_at, 'queued_at', t.queued_at,
+            'called_at', t.called_at, 'started_at', t.started_at, 'finished_at', t.finished_at,
+            'desk', t.desk, 'officer', t.officer, 'kiosk', t.kiosk, 'estimated_wait_s', t.estimated_wait_s,
+            'recalls', t.recalls, 'transfers', t.transfers,
+            'first_called_at', coalesce(t.first_called_at, CASE WHEN NEW.type = 'called' THEN NEW.at END),
+            'first_service', coalesce(t.first_service, CASE WHEN NEW.type = 'called' THEN NEW.service END))
+            FROM tickets t WHERE t.id = NEW.ticket)),
+        'rating', json(CASE WHEN NEW.type = 'rated' THEN (SELECT json_object(
+            'score', r.score, 'comment', r.comment, 'desk', r.desk, 'officer', r.officer, 'source', r.source,
+            'at', r.at, 'day', r.day) FROM ratings r WHERE r.ticket = NEW.ticket) END));
+END;
+"""
+# v5 (issue 12, the province): every event also goes into ``outbox`` as a self-sufficient JSON
+# message for the provincial hub — the event and the ticket's row as it is after the change (never
+# its secret), with the rating for ``rated``. A trigger, so it is in the same transaction as the
+# change whatever rule made it, and nothing on the hot path changes. ``server/site/sender.py``
+# ships it; acknowledged rows are pruned after a few days (the events stay in ``events``).
+# Only a site fills it: ``hangdoi serve`` with ``[site]`` sets ``settings.outbox = 'on'`` (a lone
+# center's events are not copied). ``first_called_at`` is completed from the event itself: the order in which SQLite fires the
+# two AFTER INSERT triggers of ``events`` is not something to rely on.
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_SCHEMA),
     Migration(2, "satisfaction ratings, durable print jobs, device states", V2_RATINGS_PRINTING),
     Migration(3, "first call of each ticket, kept from the event log (reports)", V3_FIRST_CALL),
     Migration(4, "waiting tickets counted per day, service and priority (estimates)", V4_WAITING_COUNTS),
+    Migration(5, "outbox for the provincial hub, filled from the event log (sites)", V5_OUTBOX),
 )
 
 
