@@ -23,7 +23,9 @@ log = logging.getLogger("hangdoi")
 
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("engineio", "socketio", "geventwebsocket"):
+    # the ``.server`` loggers too: left at NOTSET, python-engineio and python-socketio give them a
+    # handler of their own, which would print tracebacks past the filters of ``install``
+    for noisy in ("engineio", "socketio", "geventwebsocket", "engineio.server", "socketio.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from .logs import install
     install()                      # tokens and ticket secrets in URLs and headers are masked
@@ -127,11 +129,28 @@ def listen(host: str, port: int):
     return sock
 
 
+def handler_class():
+    """gevent-websocket's handler, logging the errors that escape the application through
+    ``logging`` (``hangdoi.http``) rather than gevent's hub, which prints a traceback and the
+    request's environ to stderr: there ``server.logs`` shortens a client's malformed frame to one
+    rate-limited line and keeps a server bug's traceback."""
+    from geventwebsocket.handler import WebSocketHandler
+
+    class Handler(WebSocketHandler):
+        def _log_error(self, t, v, tb):
+            import gevent
+
+            if not issubclass(t, gevent.GreenletExit):
+                logging.getLogger("hangdoi.http").error("%s %s from %s failed", self.environ.get("REQUEST_METHOD"),
+                                                        self.environ.get("PATH_INFO"),
+                                                        self.environ.get("REMOTE_ADDR"), exc_info=(t, v, tb))
+
+    return Handler
+
+
 def run(config: Config, *, host: str | None = None, port: int | None = None, access_log: bool = False) -> int:
     import gevent
     from gevent import pywsgi
-    from geventwebsocket.handler import WebSocketHandler
-
     from .web.app import create_app
 
     configure_logging()
@@ -151,7 +170,7 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
     except OSError as err:
         log.error("cannot listen on %s:%s: %s", host, port, err.strerror)
         return 2
-    server = pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler,
+    server = pywsgi.WSGIServer(listener, app, handler_class=handler_class(),
                                log=logging.getLogger("hangdoi.access") if access_log else None,
                                error_log=logging.getLogger("hangdoi.http"))
     # gevent-websocket's handler logs each request to ``server.logger`` (its own logger, kept at
