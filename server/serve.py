@@ -12,6 +12,7 @@ import fcntl
 import logging
 import os
 import signal
+import sqlite3
 from pathlib import Path
 
 from .config import Config
@@ -164,6 +165,13 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
         app = create_app(config, async_mode="gevent")
     except (StartupRefused, StorageError) as err:
         log.error("%s", err)
+        return 2
+    except (sqlite3.Error, OSError) as err:
+        # a full disk (or a file size limit) while the database is created, migrated or synced:
+        # one line and exit 2 like the other storage problems, not a traceback and exit 1
+        log.error("cannot write the database %s while starting: %s; is the disk full, or the database "
+                  "read-only? (%s)", config.server.database, getattr(err, "strerror", None) or err,
+                  type(err).__name__)
         return 2
     try:
         listener = listen(host, port)
