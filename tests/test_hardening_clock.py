@@ -60,3 +60,63 @@ def test_stepping_back_across_midnight_keeps_codes_unique_and_order_by_sequence(
     assert [t["waiting_ahead"] for t in day1] == [0, 1]
     called = [service.call_next(OFFICER_STP, 1).result["id"] for _ in range(5)]
     assert called == [t["id"] for t in day2]
+
+
+# ---- the real server under libfaketime --------------------------------------------------------
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+PASSWORD = "mat-khau-dong-ho"
+KIOSK_TOKEN = "clock-kiosk-token-1"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("start, step_to", [
+    ("2026-11-23 09:00:00", "2026-11-23 08:00:00"),      # an hour back, in the morning
+    ("2026-11-24 00:00:20", "2026-11-23 23:59:30"),      # back across midnight
+])
+def test_the_real_server_after_the_wall_clock_steps_back(tmp_path, start, step_to):
+    import os
+
+    import requests
+
+    from tests.centers import TWO_STP_DESKS_AND_CA, center_toml, kiosk
+    from tests.conftest import bearer
+    from tests.live_server import start_center
+
+    if not os.path.exists(LIBFAKETIME):
+        pytest.skip("libfaketime is not installed (apt-get install faketime)")
+    stamp = tmp_path / "faketime"
+    stamp.write_text(f"@{start}\n")
+    env = {"LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": str(stamp), "FAKETIME_NO_CACHE": "1",
+           "FAKETIME_DONT_RESET": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "Asia/Ho_Chi_Minh"}
+    toml = center_toml("data/clock.db", desks=TWO_STP_DESKS_AND_CA, kiosks=[kiosk("kiosk-1", KIOSK_TOKEN)],
+                       limits={"kiosk_tickets_per_minute": 10, "login_attempts_per_minute": 0})
+    with start_center(tmp_path, toml, {"stp": (PASSWORD, "officer", "STP")}, env=env) as live:
+        def take():
+            return requests.post(live.url + "/api/v1/tickets", json={"service": "STP-LLTP"},
+                                 headers=bearer(KIOSK_TOKEN), timeout=10)
+
+        before = [take() for _ in range(10)]
+        assert all(r.status_code == 201 for r in before), [r.text for r in before]
+        assert before[0].json()["ticket"]["issued_at"].startswith(start[:10]), "libfaketime did not take"
+        stamp.write_text(f"@{step_to}\n")                       # the wall clock steps back
+        after = take()
+        assert after.status_code == 201 or int(after.headers.get("Retry-After", "0")) <= 60, after.headers
+        assert after.status_code == 201, after.text
+        ticket = after.json()["ticket"]
+        assert ticket["issued_at"].startswith(step_to[:10]), "the step did not take"
+        same_day = ticket["issued_at"][:10] == before[0].json()["ticket"]["issued_at"][:10]
+        if same_day:
+            assert ticket["waiting_ahead"] == 10, ticket
+        token = requests.post(live.url + "/api/v1/auth/login", json={"username": "stp", "password": PASSWORD},
+                              timeout=10).json()["access_token"]
+        called = []
+        for _ in range(11):
+            r = requests.post(live.url + "/api/v1/desks/1/next", headers=bearer(token), timeout=10)
+            assert r.status_code == 200, r.text
+            called.append((r.json().get("ticket") or {}).get("code"))
+        codes = [r.json()["ticket"]["code"] for r in before] + [ticket["code"]]
+        if same_day:
+            assert called == codes, called
+        else:                      # the day went back: its own queue, its own codes
+            assert set(called) - {None} <= set(codes)
+        assert len(set(codes)) == len(codes) or not same_day
