@@ -22,6 +22,7 @@ from flask import Blueprint, Response, abort, current_app, request, send_file
 
 from server.announce import SpeechError, spoken_text
 from server import i18n
+from server.web.announcements import was_called
 from server.web.pages import render_page
 
 display = Blueprint("counter_display", __name__, static_folder="static", static_url_path="/display-static",
@@ -141,8 +142,8 @@ def batch_audio():
     sentences = []
     for item in items:
         match = BATCH_ITEM.match(item)
-        if not match or hub.config.desk(int(match[2])) is None:
-            abort(404)
+        if not match or hub.config.desk(int(match[2])) is None or not was_called(hub, match[1], int(match[2])):
+            abort(404)          # only calls that happened, as /audio/call/: no WAV for made-up codes
         sentences.append(spoken_text(hub.config.announce.template, match[1], int(match[2])))
     try:
         path = hub.voice.wav_for(". ".join(sentences), 0, timeout=20)

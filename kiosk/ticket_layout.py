@@ -118,23 +118,38 @@ def nfc(text: str) -> str:
 
 
 def wrap(text: str, f: ImageFont.FreeTypeFont, max_w: int) -> list[str]:
-    """Greedy word wrap; a word longer than the line is split by characters."""
+    """Greedy word wrap; a word longer than the line is split by characters.
+
+    Linear in the length of ``text``: no string longer than a line can hold is ever measured (a
+    line holds at most ``max_w // 2`` characters: no glyph is narrower than 2 dots, and invisible
+    ones do not make a line longer than that), and a long word is cut by a binary search over
+    that many characters, not by trying one cut after another (a 384-letter service name took
+    seconds that way, and ``/health`` waited meanwhile)."""
+    most = max(1, max_w // 2)
+
+    def fits(s: str) -> bool:
+        return len(s) <= most and f.getlength(s) <= max_w
+
     lines: list[str] = []
     line = ""
     for word in nfc(text).split(" "):
         trial = f"{line} {word}" if line else word
-        if f.getlength(trial) <= max_w:
+        if fits(trial):
             line = trial
             continue
         if line:
             lines.append(line)
         line = ""
-        while f.getlength(word) > max_w:  # a very long word: hard-break it
-            cut = len(word) - 1
-            while cut > 1 and f.getlength(word[:cut]) > max_w:
-                cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
+        while not fits(word):  # a very long word: hard-break it
+            lo, hi = 1, min(len(word) - 1, most)   # longest prefix that fits, at least 1 character
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if f.getlength(word[:mid]) <= max_w:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            lines.append(word[:lo])
+            word = word[lo:]
         line = word
     if line or not lines:
         lines.append(line)

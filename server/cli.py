@@ -22,6 +22,11 @@ def load_or_exit(path: str):
     except ConfigError as err:
         click.echo(str(err), err=True)
         sys.exit(2)
+    except RecursionError:
+        # tomllib (and whatever walks the parsed data) recurses once per nested array or table:
+        # thousands of them exhaust Python's stack. No real config nests more than a few levels.
+        fail(f"{path}: the config nests arrays or tables too deeply to be read (thousands of levels); "
+             f"no real config nests more than a few")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -12,6 +12,7 @@ import fcntl
 import logging
 import os
 import signal
+import sqlite3
 from pathlib import Path
 
 from .config import Config
@@ -23,7 +24,9 @@ log = logging.getLogger("hangdoi")
 
 def configure_logging(timezone: str | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("engineio", "socketio", "geventwebsocket"):
+    # the ``.server`` loggers too: left at NOTSET, python-engineio and python-socketio give them a
+    # handler of their own, which would print tracebacks past the filters of ``install``
+    for noisy in ("engineio", "socketio", "geventwebsocket", "engineio.server", "socketio.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from .logs import install
     install(timezone=timezone)     # tokens and ticket secrets in URLs and headers are masked; center's time
@@ -127,14 +130,32 @@ def listen(host: str, port: int):
     return sock
 
 
+def handler_class():
+    """gevent-websocket's handler, logging the errors that escape the application through
+    ``logging`` (``hangdoi.http``) rather than gevent's hub, which prints a traceback and the
+    request's environ to stderr: there ``server.logs`` shortens a client's malformed frame to one
+    rate-limited line and keeps a server bug's traceback."""
+    from geventwebsocket.handler import WebSocketHandler
+
+    class Handler(WebSocketHandler):
+        def _log_error(self, t, v, tb):
+            import gevent
+
+            if not issubclass(t, gevent.GreenletExit):
+                logging.getLogger("hangdoi.http").error("%s %s from %s failed", self.environ.get("REQUEST_METHOD"),
+                                                        self.environ.get("PATH_INFO"),
+                                                        self.environ.get("REMOTE_ADDR"), exc_info=(t, v, tb))
+
+    return Handler
+
+
 def serve_wsgi(listener, app, *, access_log: bool = False, started=None) -> None:
     """gevent's WSGI server with websockets on ``listener`` until SIGTERM or SIGINT (requests in
     flight get 5 s). Shared by ``hangdoi serve`` and ``hangdoi hub``."""
     import gevent
     from gevent import pywsgi
-    from geventwebsocket.handler import WebSocketHandler
 
-    server = pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler,
+    server = pywsgi.WSGIServer(listener, app, handler_class=handler_class(),
                                log=logging.getLogger("hangdoi.access") if access_log else None,
                                error_log=logging.getLogger("hangdoi.http"))
     # gevent-websocket's handler logs each request to ``server.logger`` (its own logger, kept at
@@ -169,6 +190,13 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
         app = create_app(config, async_mode="gevent")
     except (StartupRefused, StorageError) as err:
         log.error("%s", err)
+        return 2
+    except (sqlite3.Error, OSError) as err:
+        # a full disk (or a file size limit) while the database is created, migrated or synced:
+        # one line and exit 2 like the other storage problems, not a traceback and exit 1
+        log.error("cannot write the database %s while starting: %s; is the disk full, or the database "
+                  "read-only? (%s)", config.server.database, getattr(err, "strerror", None) or err,
+                  type(err).__name__)
         return 2
     try:
         listener = listen(host, port)

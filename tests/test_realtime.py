@@ -323,7 +323,7 @@ def test_the_audio_url_serves_a_real_spoken_wav(live, staff):
         seconds, rms = wav_stats(r.content)
         assert seconds >= 1.5 and rms > 500, (seconds, rms)
         # A backlog said in one go: one chime, each sentence once.
-        r2 = requests.get(live.url + f"/display/audio/batch.wav?c={ticket['code']}-3&c=A001-1&token={HALL}",
+        r2 = requests.get(live.url + f"/display/audio/batch.wav?c={ticket['code']}-3&c={ticket['code']}-3&token={HALL}",
                           timeout=30)
         assert r2.status_code == 200
         seconds2, rms2 = wav_stats(r2.content)

@@ -51,6 +51,11 @@ MIN_SPEECH_S = 0.2
 MIN_SPEECH_RMS = 200.0  # of 32767; espeak-ng's speech is around 3,000-4,000
 DEFAULT_TIMEOUT_S = 60.0  # a caller waiting, queue included
 SYNTH_TIMEOUT_S = 30.0  # one sentence inside espeak-ng (a call takes ~20 ms)
+# The cache of announcement WAVs is bounded (issue 9): after each WAV made, files older than
+# CACHE_MAX_AGE_S go, then the oldest until the folder holds at most CACHE_MAX_BYTES. A call's WAV
+# is about 0.5-2 MB; a busy day makes a few hundred, a batch one more each. Remade if asked again.
+CACHE_MAX_BYTES = 512 * 1024 * 1024
+CACHE_MAX_AGE_S = 2 * 24 * 3600
 
 
 class SpeechError(RuntimeError):
@@ -355,6 +360,37 @@ def _write_wav_atomic(path: Path, rate: int, samples: array.array) -> None:
         raise
 
 
+def prune_cache(folder: Path, max_bytes: int, max_age_s: float, keep: Path | None = None,
+                now: float | None = None) -> int:
+    """Delete the WAVs of ``folder`` older than ``max_age_s``, then the least recently made until
+    the rest fit in ``max_bytes`` (``keep``, the file just made, stays). Returns how many went."""
+    now = time.time() if now is None else now
+    files = []
+    for entry in os.scandir(folder):
+        if not entry.name.endswith(".wav") or entry.name.startswith("."):
+            continue
+        try:
+            stat = entry.stat()
+        except FileNotFoundError:
+            continue
+        files.append((stat.st_mtime, stat.st_size, Path(entry.path)))
+    files.sort()
+    total = sum(size for _, size, _ in files)
+    removed = 0
+    for mtime, size, path in files:
+        if keep is not None and path == keep:
+            continue
+        if now - mtime <= max_age_s and total <= max_bytes:
+            break
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        total -= size
+        removed += 1
+    return removed
+
+
 # --- the synthesizer ---------------------------------------------------------
 
 
@@ -388,7 +424,9 @@ class SpeechSynthesizer:
     """
 
     def __init__(self, cache_dir: Path, voice: str = "vi", chime_path: Path | None = None,
-                 *, rate: int = WORDS_PER_MINUTE, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+                 *, rate: int = WORDS_PER_MINUTE, timeout: float = DEFAULT_TIMEOUT_S,
+                 cache_max_bytes: int = CACHE_MAX_BYTES, cache_max_age_s: float = CACHE_MAX_AGE_S) -> None:
+        self.cache_max_bytes, self.cache_max_age_s = cache_max_bytes, cache_max_age_s
         self.cache_dir = Path(cache_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.voice, self.rate, self.timeout = voice, rate, timeout
@@ -515,6 +553,10 @@ class SpeechSynthesizer:
             samples += _silence(PAUSE_BEFORE_REPEAT_S, rate)
             samples += speech
         _write_wav_atomic(job.path, rate, samples)
+        try:
+            prune_cache(self.cache_dir, self.cache_max_bytes, self.cache_max_age_s, keep=job.path)
+        except OSError as exc:
+            _log(logging.WARNING, "could not prune the announcement cache %s: %s", self.cache_dir, exc)
         _log(logging.INFO, "announcement audio %s: %.1f s, made in %.0f ms: %r", job.path.name,
                  len(samples) / rate, 1000 * (time.perf_counter() - started), job.text)
 

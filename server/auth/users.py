@@ -91,25 +91,32 @@ def list_users(storage: Storage) -> list[User]:
         return [_user(r) for r in db.execute(f"SELECT {USER_COLUMNS} FROM users ORDER BY username")]
 
 
-def _change(storage: Storage, user_id: int, sql: str, params: list, *, revoke: bool) -> User:
-    """Apply one change to a user; ``revoke`` bumps ``token_version`` so his access tokens die."""
+def _change(storage: Storage, user_id: int, sql: str, params: list, *, revoke: bool, check=None) -> User:
+    """Apply one change to a user; ``revoke`` bumps ``token_version`` so his access tokens die.
+    ``check(db)`` runs first inside the same write transaction (``BEGIN IMMEDIATE``) and may
+    refuse the change with a UserError: what it reads cannot change before the update commits."""
     with storage.write() as db:
         if db.execute("SELECT 1 FROM users WHERE id = ?", [user_id]).fetchone() is None:
             raise UserError(f"there is no user {user_id}")
+        if check is not None:
+            check(db)
         db.execute(f"UPDATE users SET {sql}{', token_version = token_version + 1' if revoke else ''} WHERE id = ?",
                    [*params, user_id])
         return _user(db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]).fetchone())
 
 
 def set_active(storage: Storage, user_id: int, active: bool) -> User:
-    """Disable (tokens revoked at once) or enable a user. The last active admin cannot be disabled."""
-    if not active:
-        with storage.read() as db:
-            row = db.execute("SELECT role, active FROM users WHERE id = ?", [user_id]).fetchone()
-            admins = db.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1").fetchone()[0]
+    """Disable (tokens revoked at once) or enable a user. The last active admin cannot be disabled:
+    checked inside the write that disables, so two admins disabling each other at the same moment
+    cannot both succeed (the second one finds the first one's change)."""
+    def keep_an_admin(db) -> None:
+        row = db.execute("SELECT role, active FROM users WHERE id = ?", [user_id]).fetchone()
+        admins = db.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1").fetchone()[0]
         if row is not None and row[0] == "admin" and row[1] and admins <= 1:
             raise UserError("this is the last active admin; make another admin before disabling this one")
-    return _change(storage, user_id, "active = ?", [int(active)], revoke=not active)
+
+    return _change(storage, user_id, "active = ?", [int(active)], revoke=not active,
+                   check=None if active else keep_an_admin)
 
 
 def reset_password(storage: Storage, user_id: int, password: str) -> User:

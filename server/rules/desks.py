@@ -65,11 +65,12 @@ def _open(db, ctx, actor, desk: dict) -> list[ev.Event]:
 
 
 def _oldest_waiting(db, day: str, services: list[str], priority: bool) -> int | None:
-    """The oldest waiting ticket of any of ``services``: one index probe per service, then the
-    oldest of those (cheap however long the queues are)."""
-    probe = ("SELECT * FROM (SELECT id, queued_at FROM tickets WHERE day = ? AND service = ? AND prio = ? "
-             "AND status = 'waiting' ORDER BY queued_at, id LIMIT 1)")
-    sql = " UNION ALL ".join([probe] * len(services)) + " ORDER BY queued_at, id LIMIT 1"
+    """The oldest waiting ticket of any of ``services``: one probe per service, then the oldest
+    of those. Oldest by issue sequence (the ticket's id, given in commit order), not by the wall
+    clock: a clock stepped back (NTP, a dead CMOS battery) must not put a new ticket first."""
+    probe = ("SELECT * FROM (SELECT id FROM tickets WHERE day = ? AND service = ? AND prio = ? "
+             "AND status = 'waiting' ORDER BY id LIMIT 1)")
+    sql = " UNION ALL ".join([probe] * len(services)) + " ORDER BY id LIMIT 1"
     params = [p for service in services for p in (day, service, int(priority))]
     row = db.execute(sql, params).fetchone()
     return row[0] if row else None
@@ -112,7 +113,7 @@ def call_next(db, ctx: RuleContext, actor: ev.Actor, number: int):
                [now, number, actor.user_id, ticket_id])
     row = ticket_row(db, ticket_id)
     events.append(_event(db, ctx, actor, ev.CALLED, number, row, code=row["code"],
-                         wait_s=round(now - row["queued_at"], 3)))
+                         wait_s=round(max(0.0, now - row["queued_at"]), 3)))
     return ticket_view(db, ctx, row), events
 
 

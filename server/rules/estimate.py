@@ -366,8 +366,8 @@ def _waiting(db, day: str, services):
 def _replay(hall: _Hall, tickets, max_in_row: int, target: int | None = None):
     """Play the desks forward. Returns ({ticket id: time called}, {desk: time it runs out of tickets})."""
     queues: dict[str, tuple[deque, deque]] = {}
-    for tid, service, prio, queued_at in sorted(tickets, key=lambda r: (r[3], r[0])):
-        queues.setdefault(service, (deque(), deque()))[1 if prio else 0].append((queued_at, tid, service))
+    for tid, service, prio, _ in sorted(tickets, key=lambda r: r[0]):    # issue sequence, as the desks call
+        queues.setdefault(service, (deque(), deque()))[1 if prio else 0].append((tid, tid, service))
     desks = hall.desks
     # each desk's queues, looked up once; the streaks are this replay's own (the hall is cached
     # and shared by the next estimates, so it is never changed here)

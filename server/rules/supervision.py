@@ -69,7 +69,7 @@ def call_ticket(db, ctx: RuleContext, actor: ev.Actor, ticket_id: int, number: i
                [now, number, officer, row["id"]])
     db.execute("UPDATE desks SET current_ticket = ?, updated_at = ? WHERE number = ?", [row["id"], now, number])
     row = ticket_row(db, row["id"])
-    event = _record(db, ctx, actor, ev.CALLED, row, desk=number, wait_s=round(now - row["queued_at"], 3),
+    event = _record(db, ctx, actor, ev.CALLED, row, desk=number, wait_s=round(max(0.0, now - row["queued_at"]), 3),
                     by="supervisor")
     return ticket_view(db, ctx, row), [event]
 

@@ -35,13 +35,17 @@ def check_kiosk_rate(db, kiosk: str, now: float, limit: int) -> None:
     Counted from the tickets table inside the issuing (IMMEDIATE) transaction, so the limit is
     exact even with several server processes on one database. Only the tickets of the window are
     read (``tickets_issued`` index, newest first); the limit itself bounds how many that can be.
+
+    The window is bounded on both sides: tickets stamped after ``now`` (the wall clock has been
+    stepped back since) do not count, so Retry-After never exceeds the window's 60 s.
     """
     row = db.execute(
-        "SELECT issued_at FROM tickets WHERE issued_at > ? AND kiosk = ? ORDER BY issued_at DESC LIMIT 1 OFFSET ?",
-        [now - KIOSK_WINDOW_S, kiosk, limit - 1]).fetchone()
+        "SELECT issued_at FROM tickets WHERE issued_at > ? AND issued_at <= ? AND kiosk = ? "
+        "ORDER BY issued_at DESC LIMIT 1 OFFSET ?",
+        [now - KIOSK_WINDOW_S, now, kiosk, limit - 1]).fetchone()
     if row is None:
         return
-    retry = max(1, math.ceil(row[0] + KIOSK_WINDOW_S - now))
+    retry = min(int(KIOSK_WINDOW_S), max(1, math.ceil(row[0] + KIOSK_WINDOW_S - now)))
     raise RateLimited(
         "rate_limited",
         f"Ki-ốt đã cấp {limit} số trong một phút vừa qua; xin thử lại sau {retry} giây "

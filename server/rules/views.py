@@ -22,12 +22,12 @@ def ticket_row(db, ticket_id: int) -> dict | None:
 
 
 def waiting_ahead(db, row: dict) -> int:
-    """Tickets of the same service that will be called before this one (priority ones first)."""
+    """Tickets of the same service that will be called before this one (priority ones first):
+    those issued before it (issue sequence, not the wall clock)."""
     prio = int(row["priority"] is not None)
     ahead = db.execute(
-        "SELECT count(*) FROM tickets WHERE day = ? AND service = ? AND prio = ? AND status = 'waiting' "
-        "AND (queued_at < ? OR (queued_at = ? AND id < ?))",
-        [row["day"], row["service"], prio, row["queued_at"], row["queued_at"], row["id"]]).fetchone()[0]
+        "SELECT count(*) FROM tickets WHERE day = ? AND service = ? AND prio = ? AND status = 'waiting' AND id < ?",
+        [row["day"], row["service"], prio, row["id"]]).fetchone()[0]
     if not prio:
         ahead += db.execute(
             "SELECT count(*) FROM tickets WHERE day = ? AND service = ? AND prio = 1 AND status = 'waiting'",

@@ -41,7 +41,7 @@ def call_payload(db, hub, ticket_id: int, desk: int, at: float, recall: bool, pr
     }
 
 
-def _was_called(hub, code: str, desk: int) -> bool:
+def was_called(hub, code: str, desk: int) -> bool:
     """Only calls that really happened (today or yesterday) are spoken: nobody can make the server
     synthesise and cache sentences for made-up codes."""
     today = hub.clock.today()
@@ -56,7 +56,7 @@ def _was_called(hub, code: str, desk: int) -> bool:
 def call_audio(code: str, desk: int):
     """The announcement of ``code`` to ``desk``: chime, sentence, repeated per announce.repeat."""
     hub = current_app.extensions["hangdoi"]
-    if not CODE_RE.match(code) or hub.config.desk(desk) is None or hub.voice is None or not _was_called(hub, code, desk):
+    if not CODE_RE.match(code) or hub.config.desk(desk) is None or hub.voice is None or not was_called(hub, code, desk):
         abort(404)
     spoken = spoken_text(hub.config.announce.template, code, desk)
     try:

@@ -1,6 +1,10 @@
 """The application factory."""
 from __future__ import annotations
 
+import base64
+import binascii
+import io
+import json
 import logging
 from pathlib import Path
 from typing import Callable
@@ -108,7 +112,104 @@ def create_app(config: Config, *, storage: Storage | None = None, clock: Clock |
 
     for register in (pages.register, supervision.register, counter_display.web.register, kiosk.web.register):
         register(app, hub)
+    # outermost, in front of Flask-SocketIO's own middleware: Engine.IO never sees a bad POST
+    app.wsgi_app = TransportGuard(app.wsgi_app, hub.realtime.socketio.server.eio.max_http_buffer_size)
     return app
+
+
+# ---- the Socket.IO transport's front door ---------------------------------------------------
+#: Engine.IO packet types a client may POST (close, pong, message, upgrade); base64 binary is "b…"
+CLIENT_PACKET_TYPES = frozenset("1345")
+MAX_PACKETS_PER_POST = 16           # engineio.payload.Payload.max_decode_packets
+client_errors = logging.getLogger("hangdoi.client")
+
+
+class TransportGuard:
+    """WSGI middleware that answers a bad Socket.IO long-polling POST itself, at once.
+
+    Why: python-engineio (4.x) answers an over-long POST (more than ``max_http_buffer_size``) or
+    one holding a packet type it does not expect by calling ``Server.disconnect(sid)`` from the
+    request, which closes the session with ``wait=True``: ``queue.join()`` until a GET poll takes
+    the CLOSE packet. A client that never polls (an attacker) leaves that request waiting for good:
+    no answer, its socket stuck in CLOSE-WAIT, one file descriptor lost per POST, until the process
+    reaches its file limit and stops serving kiosks. A body that is not UTF-8 or not Engine.IO
+    logs a traceback in engineio instead.
+
+    So, before engineio: a POST to ``/socket.io/`` must say its length (else 411) and stay within
+    the frame limit (else 413, and the connection is closed without reading the body); the body is
+    read with that bound (a short body, the client gone, is a 400) and must be an Engine.IO
+    payload a client may send (else 400). Engineio then gets the body already read. The errors
+    are logged briefly on ``hangdoi.client`` (one line each, rate-limited by ``server.logs``)."""
+
+    def __init__(self, app, max_bytes: int, prefix: str = "/socket.io"):
+        self.app, self.max_bytes, self.prefix = app, max_bytes, prefix
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST" or not environ.get("PATH_INFO", "").startswith(self.prefix):
+            return self.app(environ, start_response)
+        declared = (environ.get("CONTENT_LENGTH") or "").strip()
+        if not declared.isdigit():
+            return self._refuse(environ, start_response, 411, "length_required",
+                                "a Socket.IO POST must carry a Content-Length", close=True)
+        length = int(declared)
+        if length > self.max_bytes:
+            return self._refuse(environ, start_response, 413, "payload_too_large",
+                                f"a Socket.IO POST may carry at most {self.max_bytes} bytes", close=True)
+        body = environ["wsgi.input"].read(length) if length else b""
+        if len(body) != length:
+            return self._refuse(environ, start_response, 400, "bad_request", "the body ended early", close=True)
+        problem = engineio_payload_problem(body)
+        if problem:
+            return self._refuse(environ, start_response, 400, "bad_request", f"not an Engine.IO payload: {problem}")
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self.app(environ, start_response)
+
+    def _refuse(self, environ, start_response, status: int, code: str, message: str, *, close: bool = False):
+        client_errors.warning("client error from %s: %s %s: %s (%s)", environ.get("REMOTE_ADDR", "?"),
+                              environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), message, status)
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        if close:
+            headers.append(("Connection", "close"))
+            _forget_unread_body(environ)
+        reason = {400: "Bad Request", 411: "Length Required", 413: "Payload Too Large"}[status]
+        start_response(f"{status} {reason}", headers)
+        return [body]
+
+
+def _forget_unread_body(environ) -> None:
+    """After a refusal that closes the connection, do not read the rest of the body: gevent's
+    pywsgi would otherwise read (and discard) all that the client declared, as long as it takes.
+    Its ``Input`` counts what was read in ``position``; saying the body ends there skips that."""
+    stream = environ.get("wsgi.input")
+    if type(stream).__module__ == "gevent.pywsgi" and hasattr(stream, "position"):
+        stream.content_length = stream.position
+
+
+def engineio_payload_problem(body: bytes) -> str | None:
+    """Why ``body`` is not an Engine.IO v4 payload a client may POST, or None when it is."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    if not text:
+        return None
+    if text.startswith("d="):
+        return "JSONP is not served"
+    packets = text.split("\x1e")
+    if len(packets) > MAX_PACKETS_PER_POST:
+        return f"more than {MAX_PACKETS_PER_POST} packets"
+    for packet in packets:
+        if not packet:
+            return "an empty packet"
+        if packet[0] == "b":
+            try:
+                base64.b64decode(packet[1:], validate=True)
+            except (binascii.Error, ValueError):
+                return "bad base64"
+        elif packet[0] not in CLIENT_PACKET_TYPES:
+            return f"packet type {packet[0]!r}"
+    return None
 
 
 def log_outcome(outcome: Outcome) -> None:
