@@ -34,7 +34,7 @@ class ConfigError(Exception):
 def load_config(path: str | os.PathLike) -> Config:
     """Read, parse and validate a config file; raise ``ConfigError`` for anything wrong with it."""
     path = Path(path)
-    return _validate(_read_toml(path), path.resolve(), source=str(path))
+    return _validate(read_toml(path), path.resolve(), source=str(path))
 
 
 def parse_config(data: Any, base_dir: str | os.PathLike, source: str = "config.toml") -> Config:
@@ -54,7 +54,10 @@ def _validate(data: Any, path: Path, source: str) -> Config:
     return config
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: str | os.PathLike) -> dict:
+    """A TOML file as a dict, or a ConfigError with the place (shared by config.toml and hub.toml)."""
+    path = Path(path)
+
     def fail(place: str, message: str) -> ConfigError:
         return ConfigError(path, [f"{place}: {message}"])
 

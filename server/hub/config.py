@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..config import ConfigError
+from ..config.load import read_toml
 
 SITE_CODE = r"^[A-Z0-9-]{2,16}$"
 MIN_TOKEN = 16
@@ -183,18 +183,6 @@ def parse_hub_config(data: dict, path: Path, source: str = "hub.toml") -> HubCon
 
 def is_hub_document(data: dict) -> bool:
     return isinstance(data, dict) and "hub" in data and "center" not in data
-
-
-def read_toml(path: str | os.PathLike) -> dict:
-    path = Path(path)
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, ["file: not found"]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(path, [f"file: cannot be read ({err})"]) from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(path, [f"file: not valid TOML ({err})"]) from None
 
 
 def load_hub_config(path: str | os.PathLike) -> HubConfig:
