@@ -4,8 +4,12 @@ the listing of every account and every device address, all read from the center'
 with the desks of his agency).
 
     python scripts/demo_info.py users CONFIG             create the demo accounts that are missing
+    python scripts/demo_info.py hub-users HUB_TOML       the same for the hub's accounts
     python scripts/demo_info.py lan                      this machine's LAN address (nothing if none)
+    python scripts/demo_info.py kiosk-token CONFIG       the token of the config's first kiosk (its print agent)
     python scripts/demo_info.py show CONFIG URL          the listing, URL = where devices reach the server
+    python scripts/demo_info.py show-hub HUB_TOML URL    the hub's pages and accounts
+    python scripts/demo_info.py busy CONFIG URL          a few tickets at every service, some called
 """
 from __future__ import annotations
 
@@ -21,6 +25,13 @@ ACCOUNTS = (
     ("giamsat", "supervisor", "demo-giamsat", None),
     ("canbo-ca", "officer", "demo-canbo", "CA"),
     ("canbo-stp", "officer", "demo-canbo", "STP"),
+    ("canbo-ht", "officer", "demo-canbo", "HT"),        # the communes' Tư pháp – Hộ tịch
+    ("canbo-dd", "officer", "demo-canbo", "DD"),        # the communes' Đất đai
+)
+#: the hub's accounts (province-wide: supervisors and admins only)
+HUB_ACCOUNTS = (
+    ("tinh", "admin", "demo-tinh"),
+    ("giamsat-tinh", "supervisor", "demo-giamsat"),
 )
 ROLE_TEXT = {"admin": "Quản trị (admin)", "supervisor": "Giám sát (supervisor)", "officer": "Cán bộ (officer)"}
 
@@ -46,6 +57,58 @@ def create_users(config) -> list[str]:
     finally:
         storage.close()
     return created
+
+
+def create_hub_users(hub) -> list[str]:
+    """Create the ``HUB_ACCOUNTS`` not yet in the hub's database; returns the names created."""
+    from server.auth.users import UserError, create_user
+    from server.hub.db import open_hub_storage
+
+    storage = open_hub_storage(hub.database)
+    created = []
+    try:
+        for username, role, password in HUB_ACCOUNTS:
+            try:
+                create_user(storage, username, password, role, None)
+                created.append(username)
+            except UserError:
+                pass                           # made by an earlier run of the demo
+    finally:
+        storage.close()
+    return created
+
+
+def hub_listing(hub, url: str) -> str:
+    url = url.rstrip("/")
+    lines = ["", f"  Hàng Đợi — {hub.hub.name}: máy chủ tỉnh / the provincial hub (demo)", "",
+             f"    Công dân: hàng chờ các nơi (public page)   {url}/",
+             f"    Điều hành toàn tỉnh (province)             {url}/province",
+             f"    API của máy chủ tỉnh (hub API)             {url}/hub/v1/public/sites", "",
+             "  Tài khoản máy chủ tỉnh / hub accounts:"]
+    for username, role, password in HUB_ACCOUNTS:
+        lines.append(f"    {ROLE_TEXT[role]}: {username} / {password}  →  {url}/province")
+    lines += ["", "  Các điểm / sites: " + ", ".join(f"{s.code} {s.name}" for s in hub.sites), ""]
+    return "\n".join(lines)
+
+
+def busy(config, url: str) -> None:
+    """A few tickets at every service of the config's agencies with a demo officer, some called."""
+    import requests
+
+    url = url.rstrip("/")
+    kiosk = {"Authorization": f"Bearer {config.kiosks[0].token}"}
+    for username, role, password, agency_code in ACCOUNTS:
+        agency = config.agency(agency_code) if agency_code else None
+        if role != "officer" or agency is None:
+            continue
+        for _ in range(6):
+            for service in agency.services[:3]:
+                requests.post(f"{url}/api/v1/tickets", json={"service": service.code}, headers=kiosk, timeout=10)
+        token = requests.post(f"{url}/api/v1/auth/login", json={"username": username, "password": password},
+                              timeout=10).json()["access_token"]
+        desk = next(d.number for d in config.desks if d.agency == agency_code)
+        for _ in range(3):
+            requests.post(f"{url}/api/v1/desks/{desk}/next", headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
 def lan_address() -> str | None:
@@ -116,7 +179,22 @@ def main(argv: list[str]) -> int:
         if address:
             print(address)
         return 0
-    if len(argv) >= 2 and argv[0] in ("users", "show"):
+    if len(argv) >= 2 and argv[0] in ("hub-users", "show-hub"):
+        from server.hub.config import load_hub_config
+
+        try:
+            hub = load_hub_config(argv[1])
+        except ConfigError as err:
+            print(err, file=sys.stderr)
+            return 2
+        if argv[0] == "hub-users":
+            for name in create_hub_users(hub):
+                print(f"demo hub account {name} created")
+            return 0
+        if len(argv) == 3:
+            print(hub_listing(hub, argv[2]))
+            return 0
+    if len(argv) >= 2 and argv[0] in ("users", "show", "kiosk-token", "busy"):
         try:
             config = load_config(argv[1])
         except ConfigError as err:
@@ -125,6 +203,12 @@ def main(argv: list[str]) -> int:
         if argv[0] == "users":
             for name in create_users(config):
                 print(f"demo account {name} created")
+            return 0
+        if argv[0] == "kiosk-token":
+            print(config.kiosks[0].token)
+            return 0
+        if len(argv) == 3 and argv[0] == "busy":
+            busy(config, argv[2])
             return 0
         if len(argv) == 3:
             print(listing(config, argv[2]))
