@@ -101,7 +101,25 @@ def test_a_bad_public_url_is_refused_with_a_clear_line(tmp_path, demo):
 
 
 def test_demo_sh_uses_this_listing_and_the_lan_address():
+    """demo.sh starts every site of hub.toml, each on its config's port with the token the hub
+    expects, and makes and lists the accounts through demo_info.py."""
+    from server.hub.config import load_hub_config
+
     script = (ROOT / "scripts" / "demo.sh").read_text(encoding="utf-8")
-    assert "scripts/demo_info.py users config.toml" in script and "scripts/demo_info.py show config.toml" in script
-    assert "--public-url" in script and "HANGDOI_PUBLIC_URL" in script and ".venv/bin/python" in script
+    for verb in ("hub-users hub.toml", "users \"$1\"", "show-hub hub.toml", "show \"$1\"", "kiosk-token"):
+        assert f"scripts/demo_info.py {verb}" in script, verb
+    assert "--public-url" in script and "HANGDOI_LAN" in script and ".venv/bin/python" in script
+    sites = dict((code, (path, int(port))) for path, port, code in
+                 re.findall(r'"(\S+) (\d{4}) ([A-Z0-9-]+)"', script))
+    hub = load_hub_config(ROOT / "hub.toml")
+    assert set(sites) == {s.code for s in hub.sites}
+    for entry in hub.sites:
+        path, port = sites[entry.code]
+        if path == "$TT":                           # config.toml plus the [site] table demo.sh appends
+            config = load_config(ROOT / "config.toml")
+            assert f'code = "{entry.code}"' in script and f'hub_token = "{entry.token}"' in script
+        else:
+            config = load_config(ROOT / path)
+            assert config.site.code == entry.code and config.site.hub_token == entry.token
+        assert config.server.port == port, entry.code
     assert subprocess.run(["bash", "-n", str(ROOT / "scripts" / "demo.sh")]).returncode == 0
