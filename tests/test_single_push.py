@@ -164,3 +164,39 @@ def test_the_web_answers_the_rules_refusal_as_before(tmp_path):
                                headers={"Authorization": "Bearer kiosk-token-1"})
     assert r.status_code == 409
     assert r.get_json()["error"]["details"] == [{"field": "next_opening", "message": "2026-11-23T07:30+07:00"}]
+
+
+def test_an_officers_console_watching_its_desk_gets_each_push_once_with_the_secret(live):
+    """The console is in ``staff`` and watches its desk: one ``desk`` per change and one ``call``
+    (before, it got every ``desk`` twice: to ``staff`` and to the desk display's room), and it may
+    see the ticket's secret, which the desk display may not."""
+    officer, token = login(live, "stp")
+    console = Recorder(live.url, token, name="console").connect()
+    display = Recorder(live.url, "desk-1-token-single", name="desk display").connect()
+    try:
+        for r in (console, display):
+            r.wait_count("snapshot", 1)
+        console.sio.emit("watch_desk", {"desk": 1})
+        ticket = post(live, "/tickets", KIOSK_AUTH, service="STP-LLTP")["ticket"]
+        post(live, "/tickets", KIOSK_AUTH, service="STP-LLTP")
+        # the watch is taken before the first call: wait until a call at desk 1 reaches the console
+        called = post(live, "/desks/1/next", officer)["ticket"]
+        console.wait_for(lambda r: any(c["ticket"]["id"] == called["id"] for c in r.of("call")), what="the call")
+        post(live, "/desks/1/start", officer)
+        # marker: the next call at desk 1, after the start
+        marker = post(live, "/desks/1/next", officer)["ticket"]
+        for r in (console, display):
+            r.wait_for(lambda r: any(c["ticket"]["id"] == marker["id"] for c in r.of("call")), what="the marker call")
+            r.wait_for(lambda r: any(desk1(d) and (d["desk"]["current_ticket"] or {}).get("id") == marker["id"]
+                                     for d in r.of("desk")), what="desk 1 at the marker")
+        serving = [d for d in console.of("desk") if desk1(d) and (d["desk"]["current_ticket"] or {}).get("status") == "serving"]
+        assert len(serving) == 1, f"the console got the start {len(serving)} times"
+        calls = [c for c in console.of("call") if c["ticket"]["id"] == marker["id"]]
+        assert len(calls) == 1, f"the console got the call {len(calls)} times"
+        assert "?t=" in calls[0]["ticket"]["status_url"]                  # staff see the follow link
+        shown = [c for c in display.of("call") if c["ticket"]["id"] == marker["id"]]
+        assert len(shown) == 1 and "?t=" not in shown[0]["ticket"]["status_url"]
+        assert ticket["id"] != marker["id"]
+    finally:
+        console.close()
+        display.close()

@@ -1,6 +1,7 @@
 """Socket.IO (contract section 5): who may connect, which rooms they join, and what they are sent.
 
-Rooms: ``hall`` (hall displays), ``desk:N`` (desk N's display and console), ``kiosk:ID``,
+Rooms: ``hall`` (hall displays), ``desk:N`` (desk N's display), ``desk-staff:N`` (the consoles
+watching desk N: they see secrets, and get each push once though they are in ``staff`` too), ``kiosk:ID``,
 ``staff``, ``agency:CODE``, ``queues`` (everyone shown waiting counts), ``ticket:ID``
 (followers of one ticket). Pushes leave from one worker in commit order, after the commit;
 ``queues`` updates are coalesced to at most a few a second.
@@ -82,7 +83,7 @@ QUEUE_EVENTS = {ev.ISSUED, ev.CALLED, ev.TRANSFERRED, ev.DESK_OPENED, ev.DESK_CL
 
 #: the rooms whose members may see a ticket's secret: staff (all, or an agency's), and the
 #: followers of that ticket (``ticket:ID``, joined with its secret)
-SECRET_ROOMS = ("staff", "agency:", "ticket:")
+SECRET_ROOMS = ("staff", "agency:", "ticket:", "desk-staff:")
 
 
 def without_secrets(payload):
@@ -352,7 +353,9 @@ class Realtime:
             if user is None or agency is None or (user.role == "officer" and user.agency != agency):
                 emit("error", {"code": "forbidden", "message": f"you may not follow desk {number}"})
                 return
-            join_room(f"desk:{number}")
+            # its own room, not the desk display's ``desk:N``: a console may see the ticket's secret,
+            # and is in ``staff`` too, which gets every ``desk`` (one push to both rooms: once)
+            join_room(f"desk-staff:{number}")
 
     # ---- staff whose access ended -----------------------------------------------------------
     def _staff_recheck_loop(self) -> None:
@@ -399,9 +402,15 @@ class Realtime:
             except Exception:
                 log.exception("push failed for %s", [e.type for e in outcome.events])
 
-    def emit(self, event: str, payload: dict, room: str) -> None:
-        """The one way a push leaves: to a screen's room without any ticket's secret."""
-        self.socketio.emit(event, payload if may_see_secrets(room) else without_secrets(payload), to=room)
+    def emit(self, event: str, payload: dict, room: str | list[str]) -> None:
+        """The one way a push leaves: to a screen's room without any ticket's secret. ``room`` may
+        be a list of rooms of one kind (all may see secrets, or none): a socket in several of them
+        gets the push once."""
+        rooms = [room] if isinstance(room, str) else room
+        secret = [may_see_secrets(r) for r in rooms]
+        if any(secret) and not all(secret):
+            raise ValueError(f"one push to rooms that may and may not see secrets: {rooms}")
+        self.socketio.emit(event, payload if secret[0] else without_secrets(payload), to=room)
 
     def _push(self, outcome: Outcome) -> None:
         sio = self.socketio
@@ -425,13 +434,13 @@ class Realtime:
                 emit_to("rating_request", {"ticket": {"id": event.ticket, "code": event.data.get("code")},
                                            "desk": event.desk, "timeout_s": RATING_TIMEOUT_S}, f"desk:{event.desk}")
             if event.type in (ev.CALLED, ev.RECALLED) and any(
-                    self._has_members(r) for r in ("hall", f"desk:{event.desk}", f"ticket:{event.ticket}")):
+                    self._has_members(r) for r in ("hall", f"desk:{event.desk}", f"ticket:{event.ticket}",
+                                                   f"desk-staff:{event.desk}")):
                 payload = self._call_payload(event)
                 if payload is not None:
                     to_say.append((payload["ticket"]["code"], event.desk))
-                    emit_to("call", payload, "hall")
-                    emit_to("call", payload, f"desk:{event.desk}")
-                    emit_to("call", payload, f"ticket:{event.ticket}")
+                    emit_to("call", payload, ["hall", f"desk:{event.desk}"])
+                    emit_to("call", payload, [f"ticket:{event.ticket}", f"desk-staff:{event.desk}"])
         if called_desks:
             # Let the sockets' writers send the call now, before the slower desk and ticket views,
             # and before the voice starts: the speech thread's Python callbacks would compete for
@@ -461,7 +470,7 @@ class Realtime:
                 desk = self.hub.service.desk(number)
             except NotFound:
                 continue
-            emit_to("desk", {"desk": desk}, "staff")
+            emit_to("desk", {"desk": desk}, ["staff", f"desk-staff:{number}"])   # once to a console in both
             emit_to("desk", {"desk": desk}, f"desk:{number}")
             if to_hall:
                 emit_to("desks", {"desks": [compact_desk(desk)]}, "hall")
