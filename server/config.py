@@ -30,10 +30,14 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# ---- lookup (issue 14): [lookup] and [ratings]; the catalog file is read by server/lookup ----
+from .lookup.catalog import Procedure, read_catalog
+from .lookup.dossiers import DEFAULT_DOSSIER_PATTERN, DossierPattern, check_pattern, check_status_url
+
 __all__ = [
     "ConfigError", "load_config", "parse_config",
     "Config", "Center", "ServerSettings", "AnnounceSettings", "QueueSettings", "PrintingSettings",
-    "OpeningHours", "Agency", "Service", "Desk", "Kiosk", "Display",
+    "OpeningHours", "Agency", "Service", "Desk", "Kiosk", "Display", "LookupSettings", "RatingSettings",
 ]
 
 DEFAULT_TEMPLATE = "Kính mời công dân có số thứ tự {code} đến quầy số {desk}"
@@ -144,6 +148,26 @@ class OpeningHours:
         return any(start <= now < end for start, end in self.weekly.get(local.weekday(), ()))
 
 
+# ---- lookup (issue 14) ----------------------------------------------------------------------
+DEFAULT_RATING_REASONS = ("Thời gian chờ lâu", "Thái độ phục vụ chưa tốt", "Hướng dẫn chưa rõ ràng",
+                          "Giải quyết hồ sơ chậm", "Cơ sở vật chất chưa tốt")
+MAX_RATING_REASONS = 8
+
+
+@dataclass(frozen=True)
+class LookupSettings:
+    procedures_file: Path | None = None         # absolute; None: no catalog
+    procedures: tuple[Procedure, ...] = ()      # read and checked with the config
+    dossier: DossierPattern = DossierPattern()
+
+
+@dataclass(frozen=True)
+class RatingSettings:
+    levels: int = 5                             # 5 or 3
+    reason_at_most: int = 2                     # a reason is asked at this score or lower (0: never)
+    reasons: tuple[str, ...] = DEFAULT_RATING_REASONS
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -158,6 +182,8 @@ class Config:
     kiosks: tuple[Kiosk, ...]
     displays: tuple[Display, ...]
     opening_hours: OpeningHours | None
+    lookup: LookupSettings = LookupSettings()       # issue 14
+    ratings: RatingSettings = RatingSettings()      # issue 14
     _services: Mapping[str, Service] = field(init=False, repr=False, compare=False)
     _agencies: Mapping[str, Agency] = field(init=False, repr=False, compare=False)
     _desks: Mapping[int, Desk] = field(init=False, repr=False, compare=False)
@@ -259,6 +285,7 @@ def _validate(data: Any, path: Path, source: str) -> Config:
     doc = _read_table(data, "", _DOCUMENT, problems)
     if doc is not None:
         _check_across(doc, problems)
+        _check_lookup(doc, path, problems)          # issue 14
     if problems or doc is None:
         raise ConfigError(source, problems.items)
     return _assemble(doc, path)
@@ -661,6 +688,45 @@ _DISPLAY = {
     "audio": _k(_boolean, default=True),
     "name": _k(_text),
 }
+def _dossier_pattern(value: Any) -> str:
+    text = _string(value)
+    problem = check_pattern(text)
+    if problem:
+        raise _Invalid(problem)
+    return text
+
+
+def _status_url(value: Any) -> str:
+    text = _string(value, allow_empty=True)
+    problem = check_status_url(text) if text else None
+    if problem:
+        raise _Invalid(problem)
+    return text
+
+
+def _levels(value: Any) -> int:
+    if isinstance(value, bool) or value not in (3, 5):
+        raise _Invalid(f"must be 5 or 3 (the number of faces), got {_describe(value)}")
+    return value
+
+
+def _reason(value: Any) -> str:
+    text = _string(value)
+    if len(text) > 60:
+        raise _Invalid(f"at most 60 characters, got {len(text)}")
+    return text
+
+
+_LOOKUP = {
+    "procedures": _k(_text),                           # a JSON or CSV file, relative to the config
+    "dossier_pattern": _k(_dossier_pattern, default=DEFAULT_DOSSIER_PATTERN),
+    "dossier_status_url": _k(_status_url, default=""),
+}
+_RATINGS = {
+    "levels": _k(_levels, default=5),
+    "reason_at_most": _k(_integer(0, 5)),               # default 2 (1 on a 3-level scale)
+    "reasons": _Key(_list_of(_reason, "short texts"), default=list(DEFAULT_RATING_REASONS)),
+}
 _DOCUMENT = {
     "center": _Key(_section(_CENTER), required=True, missing="required table [center] missing"),
     "server": _Key(_section(_SERVER), default={}),
@@ -669,6 +735,8 @@ _DOCUMENT = {
     "printing": _Key(_section(_PRINTING), default={}),
     "limits": _Key(_section(_LIMITS), default={}),
     "opening_hours": _Key(_section(_OPENING_HOURS)),
+    "lookup": _Key(_section(_LOOKUP), default={}),        # issue 14
+    "ratings": _Key(_section(_RATINGS), default={}),      # issue 14
     "agencies": _Key(_table_list(_AGENCY, "agencies", at_least_one=True), required=True,
                      missing="at least one [[agencies]] table is required"),
     "desks": _Key(_table_list(_DESK, "desks", at_least_one=True), required=True,
@@ -697,6 +765,32 @@ def _check_across(doc: dict, problems: _Problems) -> None:
     _check_unique(devices, "id", "device id", problems)
     _check_tokens(devices, problems)
     _check_display_desks(doc.get("displays", []), desks, problems)
+
+
+def _check_lookup(doc: dict, path: Path, problems: _Problems) -> None:
+    """[ratings] against its own levels; [lookup] procedures: the catalog file, every entry's
+    service against the config's (only when the agencies could be read)."""
+    ratings = doc.get("ratings")
+    if ratings is not None and "levels" in ratings and "reason_at_most" in ratings:
+        if ratings["reason_at_most"] > ratings["levels"]:
+            problems.add(_at(ratings["_at"], "reason_at_most"),
+                         f"must be at most levels ({ratings['levels']}), got {ratings['reason_at_most']}")
+    if ratings is not None and len(ratings.get("reasons", [])) > MAX_RATING_REASONS:
+        problems.add(_at(ratings["_at"], "reasons"), f"at most {MAX_RATING_REASONS} reasons (a short list)")
+    lookup = doc.get("lookup")
+    if lookup is None or not lookup.get("procedures") or "agencies" in doc["_bad"]:
+        return
+    file = Path(lookup["procedures"]).expanduser()
+    if not file.is_absolute():
+        file = path.parent / file
+    agencies = {a["code"]: a["name"] for a in doc["agencies"] if "code" in a and "name" in a}
+    services = {s["code"]: (a.get("code"), a.get("name")) for a in doc["agencies"] for s in a.get("services", [])
+                if "code" in s}
+    procedures, found = read_catalog(file, services, agencies, name=lookup["procedures"])
+    for problem in found:
+        problems.add("lookup.procedures", problem)
+    lookup["_procedures"] = tuple(procedures)
+    lookup["_file"] = Path(os.path.abspath(file))
 
 
 def _check_opening_days(hours: dict | None, problems: _Problems) -> None:
@@ -822,7 +916,20 @@ def _assemble(doc: dict, path: Path) -> Config:
         kiosks=tuple(_kiosk(k) for k in doc["kiosks"]),
         displays=tuple(_display(d) for d in doc["displays"]),
         opening_hours=_opening_hours(doc.get("opening_hours")),
+        lookup=_lookup(doc["lookup"]),
+        ratings=_ratings(doc["ratings"]),
     )
+
+
+def _lookup(row: dict) -> LookupSettings:
+    return LookupSettings(procedures_file=row.get("_file"), procedures=row.get("_procedures", ()),
+                          dossier=DossierPattern(row["dossier_pattern"], row["dossier_status_url"]))
+
+
+def _ratings(row: dict) -> RatingSettings:
+    levels = row["levels"]
+    at_most = row.get("reason_at_most", 2 if levels == 5 else 1)
+    return RatingSettings(levels=levels, reason_at_most=at_most, reasons=tuple(row["reasons"]))
 
 
 def _fields(row: dict) -> dict:

@@ -11,6 +11,8 @@ from typing import Callable
 
 import sqlite_utils
 
+from ..lookup.store import SCHEMA as _LOOKUP_SCHEMA
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -222,11 +224,31 @@ END;
 # serve; counting the tickets made issuing slower the longer the queue (a third of the time at
 # 3,000 waiting). The triggers run in the same transaction as the change, whatever rule made it.
 
+# v5 (lookup, issue 14): the procedure catalog with its two FTS5 indexes (server/lookup/store.py
+# owns that schema, so the provincial hub can create the same tables in its own database), the
+# dossier codes joined to tickets, and the rating's scale (3 or 5 levels, as the center ran it
+# when the visitor rated) and reason. A 3-level score stays 1..3: reports read it with its levels.
+V5_LOOKUP = _LOOKUP_SCHEMA + """
+CREATE TABLE dossiers (
+    id INTEGER PRIMARY KEY,
+    ticket INTEGER NOT NULL REFERENCES tickets(id),
+    code TEXT NOT NULL,
+    at REAL NOT NULL,
+    desk INTEGER,
+    user_id INTEGER REFERENCES users(id),
+    UNIQUE (ticket, code)
+);
+CREATE INDEX dossiers_code ON dossiers(code);
+ALTER TABLE ratings ADD COLUMN levels INTEGER NOT NULL DEFAULT 5;
+ALTER TABLE ratings ADD COLUMN reason TEXT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_SCHEMA),
     Migration(2, "satisfaction ratings, durable print jobs, device states", V2_RATINGS_PRINTING),
     Migration(3, "first call of each ticket, kept from the event log (reports)", V3_FIRST_CALL),
     Migration(4, "waiting tickets counted per day, service and priority (estimates)", V4_WAITING_COUNTS),
+    Migration(5, "procedure catalog and its search, dossier codes, rating scale and reason (lookup)", V5_LOOKUP),
 )
 
 

@@ -1,0 +1,172 @@
+"""The procedure catalog in SQLite, and the search that forgives.
+
+Any database can hold it (a site's, or the provincial hub's): run ``SCHEMA`` once (the site does
+it in migration 5), ``replace_catalog(db, procedures)`` when the catalog changes, then
+``search(db, q)``, ``browse(db, field)``, ``fields(db)`` and ``get(db, code)``. ``db`` is anything
+with ``execute(sql, params)`` (sqlite3 or sqlite_utils); nothing here knows Flask or the config.
+
+How the search forgives, with SQLite's FTS5 only:
+
+* both indexes hold the *folded* text (``text.fold``: no marks, đ → d, lower case), and the query
+  is folded the same way, so "ly lich tu phap" and "lý lịch tư pháp" are the same query;
+* ``procedures_words`` (unicode61) answers "every word of the query, in any order" (the last word
+  may be a prefix, for a query still being typed), ranked by bm25 — tier 1;
+* ``procedures_trigrams`` (trigram, over the folded name padded with spaces) answers the typos:
+  the query's trigrams (of each word padded with spaces, so 2-letter words count too) OR'ed and
+  ranked by bm25 — a word with one wrong letter still shares most of its trigrams, and the other
+  words all of theirs — tier 2;
+* the answer is tier 1, best first, then what tier 2 adds, best first.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterable
+
+from .catalog import Procedure
+from .text import fold, words
+
+__all__ = ["SCHEMA", "replace_catalog", "search", "browse", "fields", "get", "count", "MAX_QUERY"]
+
+MAX_QUERY = 200                 # characters of a query; longer ones are refused by the web layer
+MAX_WORDS = 12
+MAX_TRIGRAMS = 64
+DEFAULT_LIMIT = 20
+MIN_COVERAGE = 0.6            # share of the query's trigrams a typo match must have
+TRIGRAM_CANDIDATES = 200
+
+SCHEMA = """
+CREATE TABLE procedures (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    field TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    agency_name TEXT NOT NULL,
+    service TEXT NOT NULL,
+    documents TEXT NOT NULL DEFAULT '[]',      -- a JSON list of texts
+    fee TEXT NOT NULL DEFAULT '',
+    processing_time TEXT NOT NULL DEFAULT '',
+    position INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX procedures_by_field ON procedures(field, position);
+CREATE VIRTUAL TABLE procedures_words USING fts5(code, name, field, agency, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE procedures_trigrams USING fts5(name, field, tokenize = 'trigram');
+CREATE TABLE procedure_catalog (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    fingerprint TEXT NOT NULL,
+    procedures INTEGER NOT NULL,
+    loaded_at REAL NOT NULL
+);
+"""
+
+_COLUMNS = "p.code, p.name, p.field, p.agency, p.agency_name, p.service, p.documents, p.fee, p.processing_time"
+
+
+def fingerprint(procedures: Iterable[Procedure]) -> str:
+    h = hashlib.sha256()
+    for p in procedures:
+        h.update(json.dumps(p.as_dict(), ensure_ascii=False, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def replace_catalog(db, procedures: list[Procedure], now: float = 0.0) -> bool:
+    """Make the stored catalog exactly ``procedures`` (in this order); False if it already was.
+    Call it inside a write transaction."""
+    fp = fingerprint(procedures)
+    row = db.execute("SELECT fingerprint FROM procedure_catalog WHERE id = 1").fetchone()
+    if row is not None and row[0] == fp:
+        return False
+    for table in ("procedures", "procedures_words", "procedures_trigrams"):
+        db.execute(f"DELETE FROM {table}")
+    for i, p in enumerate(procedures, start=1):
+        db.execute("INSERT INTO procedures (id, code, name, field, agency, agency_name, service, documents, fee, "
+                   "processing_time, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [i, p.code, p.name, p.field, p.agency, p.agency_name, p.service,
+                    json.dumps(list(p.documents), ensure_ascii=False), p.fee, p.processing_time, i])
+        db.execute("INSERT INTO procedures_words (rowid, code, name, field, agency) VALUES (?, ?, ?, ?, ?)",
+                   [i, p.code.lower(), fold(p.name), fold(p.field), fold(p.agency_name)])
+        db.execute("INSERT INTO procedures_trigrams (rowid, name, field) VALUES (?, ?, ?)",
+                   [i, f" {fold(p.name)} ", f" {fold(p.field)} "])
+    db.execute("INSERT INTO procedure_catalog (id, fingerprint, procedures, loaded_at) VALUES (1, ?, ?, ?) "
+               "ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, "
+               "procedures = excluded.procedures, loaded_at = excluded.loaded_at", [fp, len(procedures), now])
+    return True
+
+
+def _row(r) -> dict[str, Any]:
+    return {"code": r[0], "name": r[1], "field": r[2], "agency": r[3], "agency_name": r[4], "service": r[5],
+            "documents": json.loads(r[6]), "fee": r[7], "processing_time": r[8]}
+
+
+def _trigrams(query_words: list[str]) -> list[str]:
+    out: list[str] = []
+    for w in query_words:
+        padded = f" {w} "
+        for i in range(len(padded) - 2):
+            tri = padded[i:i + 3]
+            if tri.strip() and tri not in out:
+                out.append(tri)
+    return out[:MAX_TRIGRAMS]
+
+
+def search(db, q: str, limit: int = DEFAULT_LIMIT, *, prefix: bool | None = None) -> list[dict[str, Any]]:
+    """Procedures matching ``q``, best first (at most ``limit``). ``prefix``: treat the last word
+    as the start of a word (default: when ``q`` does not end with a space, i.e. still being typed)."""
+    qwords = [w[:40] for w in words(q[:MAX_QUERY])][:MAX_WORDS]
+    if not qwords:
+        return []
+    if prefix is None:
+        prefix = not q.endswith(" ")
+    limit = max(1, min(int(limit), 100))
+    terms = [f'"{w}"' for w in qwords]
+    if prefix:
+        terms[-1] += "*"
+    ids: list[int] = [r[0] for r in db.execute(
+        "SELECT rowid FROM procedures_words WHERE procedures_words MATCH ? "
+        "ORDER BY bm25(procedures_words, 1.0, 10.0, 2.0, 1.0) LIMIT ?", [" ".join(terms), limit])]
+    if len(ids) < limit:
+        tris = _trigrams(qwords)
+        if tris:
+            match = " OR ".join(f'"{t}"' for t in tris)
+            seen = set(ids)
+            need = max(1, round(len(tris) * MIN_COVERAGE))
+            for rowid, name, fld in db.execute(
+                    "SELECT rowid, name, field FROM procedures_trigrams WHERE procedures_trigrams MATCH ? "
+                    "ORDER BY bm25(procedures_trigrams, 10.0, 1.0) LIMIT ?", [match, TRIGRAM_CANDIDATES]):
+                # FTS5 ranks; keeping only rows that share enough of the query's trigrams is what
+                # stops "OR" from answering every procedure that has a "ca" in it
+                if rowid in seen or sum(t in name or t in fld for t in tris) < need:
+                    continue
+                ids.append(rowid)
+                seen.add(rowid)
+                if len(ids) >= limit:
+                    break
+    if not ids:
+        return []
+    order = {rowid: i for i, rowid in enumerate(ids)}
+    rows = db.execute(f"SELECT p.id, {_COLUMNS} FROM procedures p WHERE p.id IN "
+                      f"({', '.join('?' * len(ids))})", ids).fetchall()
+    rows.sort(key=lambda r: order[r[0]])
+    return [_row(r[1:]) for r in rows]
+
+
+def browse(db, field: str, limit: int = 500) -> list[dict[str, Any]]:
+    """The procedures of one field, in catalog order."""
+    return [_row(r) for r in db.execute(
+        f"SELECT {_COLUMNS} FROM procedures p WHERE p.field = ? ORDER BY p.position LIMIT ?", [field, limit])]
+
+
+def fields(db) -> list[dict[str, Any]]:
+    """Every field with its number of procedures, in catalog order."""
+    return [{"name": r[0], "procedures": r[1]} for r in db.execute(
+        "SELECT field, count(*) FROM procedures GROUP BY field ORDER BY min(position)")]
+
+
+def get(db, code: str) -> dict[str, Any] | None:
+    r = db.execute(f"SELECT {_COLUMNS} FROM procedures p WHERE p.code = ?", [code]).fetchone()
+    return _row(r) if r else None
+
+
+def count(db) -> int:
+    return db.execute("SELECT count(*) FROM procedures").fetchone()[0]
