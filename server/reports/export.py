@@ -41,6 +41,8 @@ def columns(tz: ZoneInfo) -> list[tuple[str, str]]:
         ("wait_s", "Chờ (giây)"), ("service_s", "Phục vụ (giây)"), ("within", "Trong thời gian chờ mục tiêu"),
         ("desk", "Quầy"), ("officer", "Cán bộ"), ("score", "Đánh giá (1–5)"), ("comment", "Góp ý"),
         ("transfers", "Số lần chuyển"), ("recalls", "Số lần gọi lại"), ("ticket_id", "Mã phiếu (hệ thống)"),
+        # issue 14: the scale the visitor rated on (a 3-level score is shown on 1–5 above), why, dossiers
+        ("rating_levels", "Số mức đánh giá"), ("rating_reason", "Lý do đánh giá"), ("dossiers", "Mã hồ sơ"),
     ]
 
 
@@ -49,7 +51,8 @@ def export_rows(db, tz: ZoneInfo, period: Period) -> list[dict]:
     sql = base_cte(tz, period) + """
 SELECT b.id, b.day, b.code, b.agency, a.name, b.service, s.name, b.priority, b.status, b.issued_at, b.first_call,
        b.started_at, b.finished_at, round(b.wait_s, 1), round(b.service_s, 1), b.within, b.desk, u.username,
-       b.score, b.comment, b.transfers, b.recalls
+       b.score, b.comment, b.transfers, b.recalls, b.rating_levels, b.rating_reason,
+       (SELECT group_concat(code, '; ') FROM (SELECT code FROM dossiers d WHERE d.ticket = b.id ORDER BY d.id))
 FROM base b JOIN agencies a ON a.code = b.agency JOIN services s ON s.code = b.service
 LEFT JOIN users u ON u.id = b.officer
 ORDER BY b.day, b.issued_at, b.id"""
@@ -60,7 +63,7 @@ ORDER BY b.day, b.issued_at, b.id"""
                "issued_at": r[9], "first_call": r[10], "started_at": r[11], "finished_at": r[12], "wait_s": r[13],
                "service_s": r[14], "within": None if r[15] is None else ("có" if r[15] else "không"),
                "desk": r[16], "officer": r[17], "score": r[18], "comment": r[19], "transfers": r[20],
-               "recalls": r[21]}
+               "recalls": r[21], "rating_levels": r[22], "rating_reason": r[23], "dossiers": r[24]}
         for key in TIME_COLUMNS:
             if row[key] is not None:
                 row[key] = datetime.fromtimestamp(row[key], tz).replace(tzinfo=None, microsecond=0)

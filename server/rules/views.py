@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .context import RuleContext
+from .dossiers import ticket_dossiers
 from .estimate import estimate_for_ticket, estimates_for_new_tickets
 
 TICKET_COLUMNS = (
@@ -58,6 +59,7 @@ def ticket_view(db, ctx: RuleContext, row: dict) -> dict[str, Any]:
         "waiting_ahead": ahead,
         "estimated_wait_s": estimate,
         "status_url": ctx.status_url(row["id"], row["secret"]),
+        "dossiers": ticket_dossiers(db, row["id"]),      # issue 14: dossier codes joined at the desk
     }
 
 

@@ -107,6 +107,7 @@ def create_app(config: Config, *, storage: Storage | None = None, clock: Clock |
 
     for register in (pages.register, supervision.register, counter_display.web.register, kiosk.web.register):
         register(app, hub)
+    from .lookup import register as register_lookup; register_lookup(app, hub)  # noqa: E702 — issue 14, lookup
     return app
 
 

@@ -66,6 +66,7 @@ class Ticket(Response):
     waiting_ahead: int
     estimated_wait_s: int
     status_url: str = Field(description="the visitor's page for this ticket (printed as a QR code)")
+    dossiers: list[str] = Field(default=[], description="dossier codes joined at the desk (issue 14)")
 
 
 class TicketEnvelope(Response):
