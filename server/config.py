@@ -152,6 +152,7 @@ class OpeningHours:
 DEFAULT_RATING_REASONS = ("Thời gian chờ lâu", "Thái độ phục vụ chưa tốt", "Hướng dẫn chưa rõ ràng",
                           "Giải quyết hồ sơ chậm", "Cơ sở vật chất chưa tốt")
 MAX_RATING_REASONS = 8
+DEFAULT_CATALOG = "procedures.json"             # [lookup] procedures, when that file is next to the config
 
 
 @dataclass(frozen=True)
@@ -718,7 +719,7 @@ def _reason(value: Any) -> str:
 
 
 _LOOKUP = {
-    "procedures": _k(_text),                           # a JSON or CSV file, relative to the config
+    "procedures": _k(_text),               # a JSON or CSV file, relative to the config; default below
     "dossier_pattern": _k(_dossier_pattern, default=DEFAULT_DOSSIER_PATTERN),
     "dossier_status_url": _k(_status_url, default=""),
 }
@@ -778,8 +779,12 @@ def _check_lookup(doc: dict, path: Path, problems: _Problems) -> None:
     if ratings is not None and len(ratings.get("reasons", [])) > MAX_RATING_REASONS:
         problems.add(_at(ratings["_at"], "reasons"), f"at most {MAX_RATING_REASONS} reasons (a short list)")
     lookup = doc.get("lookup")
-    if lookup is None or not lookup.get("procedures") or "agencies" in doc["_bad"]:
+    if lookup is None or "procedures" in lookup["_bad"] or "agencies" in doc["_bad"]:
         return
+    if not lookup.get("procedures"):                # default: procedures.json next to the config, if any
+        if not (path.parent / DEFAULT_CATALOG).is_file():
+            return
+        lookup["procedures"] = DEFAULT_CATALOG
     file = Path(lookup["procedures"]).expanduser()
     if not file.is_absolute():
         file = path.parent / file

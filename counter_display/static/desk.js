@@ -95,10 +95,32 @@
   var overlay = document.getElementById("rating");
   if (!overlay || !window.deskSocket) return;
   var timer = null, ticketId = null;
+  // issue 14: 5 or 3 levels and a reason at low scores ([ratings]; counter_display/static/rating.js)
+  var R = window.HangDoiRating, scale = null, cancelReason = null;
+  var reasons = document.createElement("div");
+  reasons.className = "rating-reasons";
+  reasons.id = "rating-reasons";
+  reasons.hidden = true;
+  overlay.appendChild(reasons);
+  if (R) R.settings().then(function (s) {
+    scale = s;
+    var shown = {};
+    R.faces(s.levels).forEach(function (f) { shown[f.face] = f; });
+    Array.prototype.forEach.call(overlay.querySelectorAll("button.face"), function (b) {
+      var face = Number((/face-(\d)/.exec(b.className) || [])[1]), f = shown[face];
+      b.hidden = !f;
+      if (!f) return;
+      b.setAttribute("data-score", String(f.score));
+      H.setText(b.querySelector(".face-label"), f.vi);
+      if (b.querySelector(".en")) b.querySelector(".en").textContent = f.en;
+    });
+  });
 
   function close() {
     overlay.hidden = true;
+    overlay.classList.remove("asking");
     ticketId = null;
+    if (cancelReason) { cancelReason(); cancelReason = null; }
     if (timer) { clearTimeout(timer); timer = null; }
   }
 
@@ -117,10 +139,26 @@
     if (ticketId === null) return;
     var id = ticketId;
     ticketId = null;                                 // one rating per ticket, however many taps
+    if (R && scale && R.asksReason(score, scale)) {   // ask why; sent with or without it (30 s)
+      if (timer) { clearTimeout(timer); timer = null; }
+      overlay.classList.add("asking");
+      cancelReason = R.askReason(reasons, scale, function (reason) {
+        cancelReason = null;
+        overlay.classList.remove("asking");
+        post(id, score, reason);
+      });
+      return;
+    }
+    post(id, score, null);
+  }
+
+  function post(id, score, reason) {
+    var body = { score: score };
+    if (reason) body.reason = reason;
     fetch("/api/v1/tickets/" + id + "/rating", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Authorization": "Bearer " + H.token() },
-      body: JSON.stringify({ score: score })
+      body: JSON.stringify(body)
     }).then(function (r) {
       overlay.classList.add("sent");
       H.setText("rating-thanks", r.ok || r.status === 409 ? "Cảm ơn quý khách đã đánh giá!"

@@ -58,6 +58,7 @@
     $("alert-btn").hidden = audio !== null || t.status !== "waiting";
     $("alert-on").hidden = audio === null || t.status !== "waiting";
     $("rating").hidden = t.status !== "done";
+    if (window.HangDoiLookup) window.HangDoiLookup.phone(t);   // issue 14: procedure search, dossier links
     if (t.status === "called" && previous && previous.status === "waiting") ring(t);
   }
 
@@ -100,30 +101,50 @@
   }
 
   // ---- rating -----------------------------------------------------------------------------
+  // issue 14: 5 or 3 levels and a reason at low scores (counter_display/static/rating.js)
+  var R = window.HangDoiRating, scale = null;
   function buildRating() {
+    if (R) { R.settings().then(function (s) { scale = s; fillRating(R.faces(s.levels)); }); return; }
+    fillRating(RATING.map(function (label, i) { return { score: i + 1, vi: label }; }));
+  }
+  function fillRating(faces) {
     var box = $("stars");
-    RATING.forEach(function (label, i) {
+    while (box.firstChild) box.removeChild(box.firstChild);
+    faces.forEach(function (f) {
       var b = document.createElement("button");
       b.type = "button";
       var n = document.createElement("b");
-      n.textContent = String(i + 1);
+      n.textContent = String(f.score);
       b.appendChild(n);
-      b.appendChild(document.createTextNode(label));
-      b.addEventListener("click", function () { rate(i + 1); });
+      b.appendChild(document.createTextNode(f.vi));
+      b.addEventListener("click", function () { rate(f.score); });
       box.appendChild(b);
     });
   }
 
   function rate(score) {
     Array.prototype.forEach.call($("stars").querySelectorAll("button"), function (b) { b.disabled = true; });
+    if (R && scale && R.asksReason(score, scale)) {
+      var ask = $("rating-reasons") || $("rating").appendChild(Object.assign(document.createElement("div"),
+                                                                               { id: "rating-reasons", className: "rating-reasons" }));
+      $("stars").hidden = true;
+      R.askReason(ask, scale, function (reason, comment) { send(score, reason, comment); }, true);
+      return;
+    }
+    send(score, null, null);
+  }
+  function send(score, reason, comment) {
+    var body = { score: score };
+    if (reason) body.reason = reason;
+    if (comment) body.comment = comment;
     fetch("/api/v1/tickets/" + ticket.id + "/rating?t=" + encodeURIComponent(secret), {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ score: score })
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
     }).then(function (r) {
       var done = $("rating-done");
       done.hidden = false;
       if (r.status === 201) done.textContent = "Cảm ơn bạn đã đánh giá!";
       else if (r.status === 409) done.textContent = "Phiếu này đã được đánh giá. Cảm ơn bạn!";
-      else { done.textContent = "Chưa gửi được đánh giá, xin thử lại."; enableStars(); }
+      else { done.textContent = "Chưa gửi được đánh giá, xin thử lại."; $("stars").hidden = false; enableStars(); }
       if (r.status === 201 || r.status === 409) $("stars").hidden = true;
     }).catch(function () {
       $("rating-done").hidden = false;

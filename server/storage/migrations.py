@@ -5,6 +5,7 @@ own transaction; nothing is ever dropped. A database newer than this code is ref
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -239,16 +240,29 @@ CREATE TABLE dossiers (
     UNIQUE (ticket, code)
 );
 CREATE INDEX dossiers_code ON dossiers(code);
-ALTER TABLE ratings ADD COLUMN levels INTEGER NOT NULL DEFAULT 5;
-ALTER TABLE ratings ADD COLUMN reason TEXT;
 """
+V5_RATING_COLUMNS = (("levels", "INTEGER NOT NULL DEFAULT 5"), ("reason", "TEXT"))
+
+
+def _v5_lookup(db: sqlite_utils.Database) -> None:
+    """Idempotent (a re-run after a renumbering or a partial restore changes nothing): each table,
+    index and column is made only when it is not there yet."""
+    have = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    for statement in _statements(V5_LOOKUP):
+        name = re.match(r"CREATE\s+(?:VIRTUAL\s+)?(?:TABLE|INDEX)\s+(\w+)", statement).group(1)
+        if name not in have:
+            db.execute(statement)
+    columns = {r[1] for r in db.execute("PRAGMA table_info(ratings)")}
+    for column, kind in V5_RATING_COLUMNS:
+        if column not in columns:
+            db.execute(f"ALTER TABLE ratings ADD COLUMN {column} {kind}")
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_SCHEMA),
     Migration(2, "satisfaction ratings, durable print jobs, device states", V2_RATINGS_PRINTING),
     Migration(3, "first call of each ticket, kept from the event log (reports)", V3_FIRST_CALL),
     Migration(4, "waiting tickets counted per day, service and priority (estimates)", V4_WAITING_COUNTS),
-    Migration(5, "procedure catalog and its search, dossier codes, rating scale and reason (lookup)", V5_LOOKUP),
+    Migration(5, "procedure catalog and its search, dossier codes, rating scale and reason (lookup)", run=_v5_lookup),
 )
 
 

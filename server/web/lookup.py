@@ -138,7 +138,7 @@ def procedure_fields(actor):
     return jsonify({"fields": _read(store.fields)})
 
 
-@api.get("/procedures/<string:code>")
+@api.get("/procedures/<code>")
 @endpoint("One procedure", responses={200: ProcedureEnvelope}, errors=(404,), tag="lookup")
 def procedure(actor, code: str):
     found = _read(store.get, code) if len(code) <= 64 else None

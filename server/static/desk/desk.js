@@ -192,6 +192,7 @@
     var me = user();
     setText("count-desk", desk.served_today || 0);
     setText("count-officer", me && desk.officer === me.username ? (desk.officer_served_today || 0) : "—");
+    if (window.HangDoiDossiers) window.HangDoiDossiers.render(t, api, say, errorText);   // issue 14
     tick();
     setBusy(state.busy);
   }
