@@ -28,7 +28,7 @@
       procedures_n: "{n} thủ tục", field: "Lĩnh vực", agency: "Cơ quan giải quyết", documents: "Giấy tờ cần chuẩn bị",
       fee: "Lệ phí", time: "Thời hạn giải quyết",
       unknown: "Chưa có thông tin — quý khách vui lòng hỏi cán bộ hướng dẫn.",
-      take: "Lấy số cho thủ tục này", take_sub: "Quầy: {service} · {n} người đang chờ",
+      take: "Lấy số cho thủ tục này", take_sub: "Dịch vụ: {service} · {n} người đang chờ",
       take_missing: "Thủ tục này hiện không lấy số được tại ki-ốt. Xin hỏi cán bộ hướng dẫn.",
       space: "Dấu cách", clear: "Xóa hết", marks: "Dấu:",
       dossier_title: "Tra cứu tình trạng hồ sơ",
@@ -90,7 +90,7 @@
    * works as well: the server folds marks away. */
   var TONES = { "": "aăâeêioôơuưy", "sac": "áắấéếíóốớúứý", "huyen": "àằầèềìòồờùừỳ",
                 "hoi": "ảẳẩẻểỉỏổởủửỷ", "nga": "ãẵẫẽễĩõỗỡũữỹ", "nang": "ạặậẹệịọộợụựỵ" };
-  var TONE_KEYS = [["sac", "´"], ["huyen", "`"], ["hoi", "̉ ?"], ["nga", "~"], ["nang", "."]];
+  var TONE_KEYS = [["sac", "á"], ["huyen", "à"], ["hoi", "ả"], ["nga", "ã"], ["nang", "ạ"]];   // shown on an "a"
   var SHAPES = { "â": { a: "â", "â": "a" }, "ă": { a: "ă", "ă": "a" }, "ê": { e: "ê", "ê": "e" },
                  "ô": { o: "ô", "ô": "o", "ơ": "ô" }, "ơ": { o: "ơ", "ơ": "o", "ô": "ơ" }, "ư": { u: "ư", "ư": "u" },
                  "đ": { d: "đ", "đ": "d" } };
@@ -202,7 +202,7 @@
 
     function labels() {
       clear(openBtn);
-      openBtn.appendChild(el("span", "lk-open-name", "🔍 " + t("open_lookup")));
+      openBtn.appendChild(el("span", "lk-open-name", t("open_lookup")));
       openBtn.appendChild(el("span", "lk-open-sub", t("open_lookup_sub")));
       clear(dossierBtn);
       dossierBtn.appendChild(el("span", "lk-open-name", t("open_dossier")));

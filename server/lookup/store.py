@@ -14,12 +14,14 @@ How the search forgives, with SQLite's FTS5 only:
 * ``procedures_trigrams`` (trigram, over the folded name padded with spaces) answers the typos:
   the query's trigrams (of each word padded with spaces, so 2-letter words count too) OR'ed and
   ranked by bm25 — a word with one wrong letter still shares most of its trigrams, and the other
-  words all of theirs — tier 2;
+  words all of theirs — tier 2, kept only where a row shares at least half of the query's
+  trigrams and scores within 80% of the best row (what an OR of trigrams would add besides);
 * the answer is tier 1, best first, then what tier 2 adds, best first.
 """
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 from typing import Any, Iterable
 
@@ -32,7 +34,8 @@ MAX_QUERY = 200                 # characters of a query; longer ones are refused
 MAX_WORDS = 12
 MAX_TRIGRAMS = 64
 DEFAULT_LIMIT = 20
-MIN_COVERAGE = 0.6            # share of the query's trigrams a typo match must have
+MIN_COVERAGE = 0.5            # share of the query's trigrams a typo match must have
+RELATIVE_SCORE = 0.8          # and its bm25 at least this share of the best typo match's
 TRIGRAM_CANDIDATES = 200
 
 SCHEMA = """
@@ -130,12 +133,18 @@ def search(db, q: str, limit: int = DEFAULT_LIMIT, *, prefix: bool | None = None
         if tris:
             match = " OR ".join(f'"{t}"' for t in tris)
             seen = set(ids)
-            need = max(1, round(len(tris) * MIN_COVERAGE))
-            for rowid, name, fld in db.execute(
-                    "SELECT rowid, name, field FROM procedures_trigrams WHERE procedures_trigrams MATCH ? "
-                    "ORDER BY bm25(procedures_trigrams, 10.0, 1.0) LIMIT ?", [match, TRIGRAM_CANDIDATES]):
-                # FTS5 ranks; keeping only rows that share enough of the query's trigrams is what
-                # stops "OR" from answering every procedure that has a "ca" in it
+            need = max(1, math.ceil(len(tris) * MIN_COVERAGE))
+            best = None
+            for rowid, name, fld, score in db.execute(
+                    "SELECT rowid, name, field, bm25(procedures_trigrams, 10.0, 1.0) AS score FROM procedures_trigrams "
+                    "WHERE procedures_trigrams MATCH ? ORDER BY score LIMIT ?", [match, TRIGRAM_CANDIDATES]):
+                # FTS5 ranks (bm25 is negative, best first). What "OR" brings besides the near misses
+                # is cut in two ways: a row must share enough of the query's trigrams, and score
+                # within RELATIVE_SCORE of the best row — else "dang ky ket hon" would go on with
+                # every "đăng ký ... kết quả"
+                best = score if best is None else best
+                if score > best * RELATIVE_SCORE:
+                    break
                 if rowid in seen or sum(t in name or t in fld for t in tris) < need:
                     continue
                 ids.append(rowid)
