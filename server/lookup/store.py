@@ -9,14 +9,18 @@ How the search forgives, with SQLite's FTS5 only:
 
 * both indexes hold the *folded* text (``text.fold``: no marks, đ → d, lower case), and the query
   is folded the same way, so "ly lich tu phap" and "lý lịch tư pháp" are the same query;
-* ``procedures_words`` (unicode61) answers "every word of the query, in any order" (the last word
-  may be a prefix, for a query still being typed), ranked by bm25 — tier 1;
+* ``procedures_words`` (unicode61) answers "the words as a phrase, in the order typed" — tier 0 —
+  then "every word of the query, in any order" — tier 1 — (the last word may be a prefix, for a
+  query still being typed), each ranked by bm25;
 * ``procedures_trigrams`` (trigram, over the folded name padded with spaces) answers the typos:
   the query's trigrams (of each word padded with spaces, so 2-letter words count too) OR'ed and
   ranked by bm25 — a word with one wrong letter still shares most of its trigrams, and the other
   words all of theirs — tier 2, kept only where a row shares at least half of the query's
   trigrams and scores within 80% of the best row (what an OR of trigrams would add besides);
-* the answer is tier 1, best first, then what tier 2 adds, best first.
+* the answer is tier 1, best first, then what tier 2 adds, best first; tier 2 runs only when tier 1
+  found fewer than 3 (every word of the query is a real word then, or being typed), and OR's only
+  the query's trigrams that are in at most a quarter of the procedures (FTS5 then ranks a few
+  hundred rows, not all), while the share counted above is of all of them.
 """
 from __future__ import annotations
 
@@ -37,6 +41,8 @@ DEFAULT_LIMIT = 20
 MIN_COVERAGE = 0.5            # share of the query's trigrams a typo match must have
 RELATIVE_SCORE = 0.8          # and its bm25 at least this share of the best typo match's
 TRIGRAM_CANDIDATES = 200
+TIER_2_BELOW = 3              # typo matches are looked for when fewer whole-word matches were found
+COMMON_SHARE = 0.25           # a trigram in more than this share of the procedures is not OR'ed
 
 SCHEMA = """
 CREATE TABLE procedures (
@@ -55,6 +61,7 @@ CREATE TABLE procedures (
 CREATE INDEX procedures_by_field ON procedures(field, position);
 CREATE VIRTUAL TABLE procedures_words USING fts5(code, name, field, agency, tokenize = 'unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE procedures_trigrams USING fts5(name, field, tokenize = 'trigram');
+CREATE VIRTUAL TABLE procedures_trigram_counts USING fts5vocab(procedures_trigrams, 'row');
 CREATE TABLE procedure_catalog (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     fingerprint TEXT NOT NULL,
@@ -113,6 +120,17 @@ def _trigrams(query_words: list[str]) -> list[str]:
     return out[:MAX_TRIGRAMS]
 
 
+def _selective(db, tris: list[str]) -> list[str]:
+    """The query's trigrams that are in at most COMMON_SHARE of the procedures (" ca", "ap " are
+    in most): OR'ing only those gives FTS5 far fewer rows to rank. All of them when none is."""
+    total = db.execute("SELECT count(*) FROM procedures").fetchone()[0] or 1
+    counts = dict(db.execute(f"SELECT term, doc FROM procedures_trigram_counts WHERE term IN "
+                             f"({', '.join('?' * len(tris))})", tris).fetchall())
+    there = [t for t in tris if counts.get(t, 0) > 0]
+    rare = [t for t in there if counts[t] <= total * COMMON_SHARE]
+    return rare or there or tris
+
+
 def search(db, q: str, limit: int = DEFAULT_LIMIT, *, prefix: bool | None = None) -> list[dict[str, Any]]:
     """Procedures matching ``q``, best first (at most ``limit``). ``prefix``: treat the last word
     as the start of a word (default: when ``q`` does not end with a space, i.e. still being typed)."""
@@ -125,13 +143,18 @@ def search(db, q: str, limit: int = DEFAULT_LIMIT, *, prefix: bool | None = None
     terms = [f'"{w}"' for w in qwords]
     if prefix:
         terms[-1] += "*"
-    ids: list[int] = [r[0] for r in db.execute(
-        "SELECT rowid FROM procedures_words WHERE procedures_words MATCH ? "
-        "ORDER BY bm25(procedures_words, 1.0, 10.0, 2.0, 1.0) LIMIT ?", [" ".join(terms), limit])]
-    if len(ids) < limit:
+    ids: list[int] = []
+    for match in ([" + ".join(terms)] if len(terms) > 1 else []) + [" ".join(terms)]:
+        # tier 0: the words as a phrase, in the order typed; tier 1: every word, in any order
+        seen = set(ids)
+        ids += [r[0] for r in db.execute(
+            "SELECT rowid FROM procedures_words WHERE procedures_words MATCH ? "
+            "ORDER BY bm25(procedures_words, 1.0, 10.0, 2.0, 1.0) LIMIT ?", [match, limit]) if r[0] not in seen]
+    ids = ids[:limit]
+    if len(ids) < min(limit, TIER_2_BELOW):
         tris = _trigrams(qwords)
         if tris:
-            match = " OR ".join(f'"{t}"' for t in tris)
+            match = " OR ".join(f'"{t}"' for t in _selective(db, tris))
             seen = set(ids)
             need = max(1, math.ceil(len(tris) * MIN_COVERAGE))
             best = None
