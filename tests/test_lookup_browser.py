@@ -127,6 +127,7 @@ def test_kiosk_dossier_status_from_a_scanner(browser, live):
     page.wait_for_selector("#dossier-result img.lk-qr")
     page.wait_for_function("() => document.querySelector('#dossier-result img').naturalWidth > 0")
     assert page.locator("#dossier-result .lk-url").text_content() == STATUS_URL.replace("{code}", DOSSIER)
+    assert page.locator("#dossier-code").text_content() == DOSSIER      # the code picked out of the scanned link
     page.screenshot(path=str(artifact("lookup-kiosk-dossier.png")))
     assert errors == [], errors
     context.close()

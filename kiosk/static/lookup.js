@@ -33,7 +33,7 @@
       space: "Dấu cách", clear: "Xóa hết", marks: "Dấu:",
       dossier_title: "Tra cứu tình trạng hồ sơ",
       dossier_help: "Gõ mã hồ sơ in trên giấy tiếp nhận, hoặc đưa mã QR trên giấy vào máy quét.",
-      dossier_example: "Ví dụ: {example}", dossier_go: "Tra cứu",
+      dossier_example: "Ví dụ: {example}", dossier_go: "Tra cứu", dossier_again: "Tra cứu mã hồ sơ khác",
       dossier_bad: "Mã hồ sơ chưa đúng. Xin quý khách kiểm tra lại (ví dụ: {example}).",
       dossier_result: "Quét mã QR này bằng điện thoại để xem tình trạng hồ sơ {code} trên trang của tỉnh:",
       search_phone: "Tra cứu thủ tục hành chính", search_phone_ph: "Tên thủ tục, ví dụ: ly lich tu phap",
@@ -54,7 +54,7 @@
       space: "Space", clear: "Clear", marks: "Marks:",
       dossier_title: "Track a dossier",
       dossier_help: "Type the dossier code printed on your receipt, or hold the receipt's QR code to the scanner.",
-      dossier_example: "Example: {example}", dossier_go: "Look up",
+      dossier_example: "Example: {example}", dossier_go: "Look up", dossier_again: "Look up another dossier",
       dossier_bad: "This dossier code is not right. Please check it (example: {example}).",
       dossier_result: "Scan this QR code with your phone to see the status of dossier {code} on the province's page:",
       search_phone: "Find an administrative procedure", search_phone_ph: "Procedure name, e.g. ly lich tu phap",
@@ -221,7 +221,9 @@
     }
     loadInfo();
 
-    function open(what) { lastTouch = Date.now(); panel.classList.remove("hidden"); document.body.dataset.lookup = what; render(what); }
+    function open(what) {
+      if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+      lastTouch = Date.now(); panel.classList.remove("hidden"); document.body.dataset.lookup = what; render(what); }
     function close() { panel.classList.add("hidden"); delete document.body.dataset.lookup; view = null; clearTimeout(searchTimer); }
     openBtn.addEventListener("click", function () { open("search"); });
     dossierBtn.addEventListener("click", function () { open("dossier"); });
@@ -377,6 +379,7 @@
     // -- a dossier's status page --
     var dossierKb = null, dossierOut = null, dossierInput = null, scanned = "";
     function renderDossier() {
+      panel.classList.remove("lk-has-result");
       panel.appendChild(bar(t("dossier_title"), close));
       panel.appendChild(el("p", "lk-help", t("dossier_help")));
       dossierInput = el("div", "lk-input lk-input-code");
@@ -397,9 +400,10 @@
 
     function lookDossier(text) {
       var found = DOSSIER_RE.exec(text || "");
-      var code = (found ? found[0] : (text || "")).trim().toUpperCase();
+      var code = (found ? found[0] : (text || "")).trim().toUpperCase().slice(0, 64);
       clear(dossierOut);
       if (!code) return;
+      if (dossierKb && dossierKb.get() !== code) dossierKb.set(code);
       getJson("/api/v1/dossiers/link?code=" + encodeURIComponent(code)).then(function (res) {
         if (view !== "dossier") return;
         clear(dossierOut);
@@ -413,6 +417,17 @@
         img.src = "/api/v1/dossiers/qr.png?code=" + encodeURIComponent(res.body.code);
         dossierOut.appendChild(img);
         dossierOut.appendChild(el("div", "lk-url", res.body.url));
+        dossierKb.node.classList.add("hidden");            // room for the QR; "another code" brings it back
+        panel.classList.add("lk-has-result");
+        var again = el("button", "back lk-again", t("dossier_again"));
+        again.type = "button";
+        again.addEventListener("click", function () {
+          clear(dossierOut);
+          dossierKb.set("");
+          dossierKb.node.classList.remove("hidden");
+          panel.classList.remove("lk-has-result");
+        });
+        dossierOut.appendChild(again);
       }).catch(function () { dossierOut.appendChild(el("p", "lk-none", t("error"))); });
     }
 
@@ -420,8 +435,9 @@
     document.addEventListener("keydown", function (e) {
       if (panel.classList.contains("hidden") || e.ctrlKey || e.altKey || e.metaKey) return;
       lastTouch = Date.now();
+      if (e.key === "Enter" || e.key === " ") e.preventDefault();   // not a click on the focused button
       if (view === "dossier") {
-        if (e.key === "Enter") { if (dossierKb) dossierKb.set(scanned.slice(0, 64)); lookDossier(scanned); scanned = ""; }
+        if (e.key === "Enter") { lookDossier(scanned); scanned = ""; }
         else if (e.key.length === 1) scanned += e.key;
       } else if (view === "search" && kb) {
         if (e.key === "Backspace") kb.set(kb.get().slice(0, -1));
