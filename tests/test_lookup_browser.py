@@ -212,3 +212,40 @@ def test_desk_console_dossier_field_and_the_phone(browser, live):
     assert mine == [(1, "Khác", "Phòng chờ nóng", "phone")]
     assert errors == [], errors
     phone.close()
+
+
+def test_three_levels_on_the_desk_display(browser, tmp_path):
+    """`[ratings] levels = 3`: the desk display shows three of its faces (Không hài lòng, Hài lòng,
+    Rất hài lòng) and the score is stored on that scale."""
+    port = free_port()
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^port = \d+", f"port = {port}", text)
+    text = re.sub(r'(?m)^public_url = "[^"]*"', f'public_url = "http://127.0.0.1:{port}"', text)
+    text = re.sub(r"(?m)^levels = 5 .*$", "levels = 3", text)
+    text = re.sub(r"(?m)^reason_at_most = 2 .*$", "reason_at_most = 1", text)
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    prepare_database(tmp_path / "config.toml", {"canbo1": (PASSWORD, "officer", "CA"),
+                                                "giamsat": (PASSWORD, "supervisor")})
+    with LiveServer(tmp_path / "config.toml", port) as live:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        errors = console_errors(page)
+        page.goto(f"{live.url}/display/desk/1?token={DESK_TOKEN}")
+        page.wait_for_function("() => window.deskSocket && window.deskSocket.connected")
+        ticket = requests.post(live.url + "/api/v1/tickets", json={"service": "CA-CC"},
+                               headers={"Authorization": "Bearer " + KIOSK_TOKEN}, timeout=15).json()["ticket"]
+        officer = login(live, "canbo1")
+        serve_at_desk_1(live, ticket["id"], officer)
+        requests.post(live.url + "/api/v1/desks/1/finish", headers=officer, timeout=15).raise_for_status()
+        page.wait_for_selector("#rating:not([hidden])", timeout=5000)
+        page.wait_for_function("() => document.querySelectorAll('button.face:not([hidden])').length === 3")
+        labels = page.locator("button.face:visible .face-label").all_text_contents()
+        assert labels == ["Không hài lòng", "Hài lòng", "Rất hài lòng"]
+        page.screenshot(path=str(artifact("lookup-desk-display-3-levels.png")))
+        page.locator("button.face:visible").nth(2).click()            # Rất hài lòng: no reason asked
+        page.wait_for_function("() => document.getElementById('rating-thanks').textContent.includes('Cảm ơn')")
+        day = ticket["issued_at"][:10]
+        rows = requests.get(f"{live.url}/api/v1/reports/ratings?from={day}&to={day}&format=json",
+                            headers=login(live, "giamsat"), timeout=15).json()["ratings"]
+        assert [(r["score"], r["levels"], r["score_5"]) for r in rows] == [(3, 3, 5)]
+        assert errors == [], errors
+        page.close()
