@@ -203,6 +203,8 @@ def test_desk_console_dossier_field_and_the_phone(browser, live):
     phone.locator("#stars button").first.click()      # the lowest score asks why, with free text on the phone
     phone.wait_for_selector("#rating-reasons .reason")
     phone.fill("#rating-reasons textarea", "Phòng chờ nóng")
+    phone.locator("#rating").scroll_into_view_if_needed()
+    phone.screenshot(path=str(artifact("lookup-phone-reason.png")))
     phone.get_by_role("button", name="Gửi đánh giá").click()
     phone.wait_for_function("() => document.getElementById('rating-done').textContent.includes('Cảm ơn')")
     day = ticket["issued_at"][:10]

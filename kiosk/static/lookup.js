@@ -19,8 +19,8 @@
   /* ---- TEXTS (to move into the text catalog server/i18n/*.json) -------------------------- */
   var TEXT = {
     vi: {
-      open_lookup: "Tra cứu thủ tục", open_lookup_sub: "Tìm thủ tục, xem giấy tờ cần chuẩn bị",
-      open_dossier: "Tra cứu hồ sơ", open_dossier_sub: "Xem tình trạng hồ sơ đã nộp",
+      open_lookup: "Tra cứu thủ tục", open_lookup_sub: "Giấy tờ cần chuẩn bị, lệ phí",
+      open_dossier: "Tra cứu hồ sơ", open_dossier_sub: "Tình trạng hồ sơ đã nộp",
       title: "Tra cứu thủ tục hành chính", back: "‹ Quay lại", close: "Đóng",
       type_here: "Gõ tên thủ tục (không cần dấu)…", fields: "Hoặc chọn lĩnh vực",
       results: "Kết quả tìm kiếm", none: "Không tìm thấy thủ tục phù hợp. Quý khách thử gõ ít chữ hơn, hoặc hỏi cán bộ hướng dẫn.",
@@ -40,8 +40,8 @@
       dossiers_phone: "Hồ sơ của bạn", dossier_link: "Xem tình trạng hồ sơ {code}"
     },
     en: {
-      open_lookup: "Find a procedure", open_lookup_sub: "Search procedures, see the documents to bring",
-      open_dossier: "Track a dossier", open_dossier_sub: "See the status of a dossier you filed",
+      open_lookup: "Find a procedure", open_lookup_sub: "Documents to bring, fees",
+      open_dossier: "Track a dossier", open_dossier_sub: "Status of a filed dossier",
       title: "Find an administrative procedure", back: "‹ Back", close: "Close",
       type_here: "Type the procedure's name (marks not needed)…", fields: "Or choose a field",
       results: "Results", none: "No matching procedure. Try fewer words, or ask the staff.",
