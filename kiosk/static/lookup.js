@@ -517,7 +517,8 @@
         getJson("/api/v1/dossiers/link?code=" + encodeURIComponent(code)).then(function (res) {
           if (res.status !== 200 || !res.body) return;
           var row = el("div", "lk-phone-dossier");
-          var a = el("a", "lk-phone-link", t("dossier_link", { code: res.body.code }));
+          var a = el("a", "lk-phone-link", t("dossier_link", { code: "" }).trim());
+          a.appendChild(el("span", "lk-phone-code", res.body.code));
           a.href = res.body.url;          // an http(s) address from the server's config, checked at load
           a.rel = "noopener noreferrer";
           a.target = "_blank";
