@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from server.auth.users import create_user
 from server.web.app import create_app
-from tests.conftest import ROOT, bearer, make_config
+from tests.conftest import bearer, make_config
 
 DOSSIER = "000.00.27.H42-261123-0012"
 CATALOG = [

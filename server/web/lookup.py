@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Optional
 
 from flask import Blueprint, Response, jsonify, request
 from pydantic import Field
@@ -254,5 +253,3 @@ def register(app, h) -> None:
     if changed:
         log.info("procedure catalog loaded: %d procedures from %s", len(procedures), h.config.lookup.procedures_file)
 
-
-__all__ = ["api", "register", "Optional"]
