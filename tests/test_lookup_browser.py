@@ -250,3 +250,30 @@ def test_three_levels_on_the_desk_display(browser, tmp_path):
         assert [(r["score"], r["levels"], r["score_5"]) for r in rows] == [(3, 3, 5)]
         assert errors == [], errors
         page.close()
+
+
+def test_the_reason_times_out_after_30_s_and_the_rating_is_kept(browser, live):
+    """Nobody taps a reason: after 30 s (VNPT's tablets) the score is sent without one."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    errors = console_errors(page)
+    page.clock.install()                          # the page's timers, under the test's hand
+    page.goto(f"{live.url}/display/desk/1?token={DESK_TOKEN}")
+    page.wait_for_function("() => window.deskSocket && window.deskSocket.connected")
+    ticket = requests.post(live.url + "/api/v1/tickets", json={"service": "CA-CC"},
+                           headers={"Authorization": "Bearer " + KIOSK_TOKEN}, timeout=15).json()["ticket"]
+    officer = login(live, "canbo1")
+    serve_at_desk_1(live, ticket["id"], officer)
+    requests.post(live.url + "/api/v1/desks/1/finish", headers=officer, timeout=15).raise_for_status()
+    page.wait_for_selector("#rating:not([hidden])", timeout=5000)
+    page.locator("button[data-score='1']").click()
+    page.wait_for_selector("#rating-reasons:not([hidden]) .reason")
+    page.clock.run_for(29_000)
+    assert page.locator("#rating-reasons").is_visible()       # still asking
+    page.clock.run_for(2_000)
+    page.wait_for_function("() => document.getElementById('rating-thanks').textContent.includes('Cảm ơn')")
+    day = ticket["issued_at"][:10]
+    rows = requests.get(f"{live.url}/api/v1/reports/ratings?from={day}&to={day}&format=json",
+                        headers=login(live, "giamsat"), timeout=15).json()["ratings"]
+    assert [(r["score"], r["reason"]) for r in rows if r["ticket"] == ticket["code"]] == [(1, None)]
+    assert errors == [], errors
+    page.close()
