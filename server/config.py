@@ -719,7 +719,7 @@ def _reason(value: Any) -> str:
 
 
 _LOOKUP = {
-    "procedures": _k(_text),               # a JSON or CSV file, relative to the config; default below
+    "procedures": _k(_optional_text),      # a JSON or CSV file, relative to the config; "" = none; default below
     "dossier_pattern": _k(_dossier_pattern, default=DEFAULT_DOSSIER_PATTERN),
     "dossier_status_url": _k(_status_url, default=""),
 }
@@ -781,10 +781,12 @@ def _check_lookup(doc: dict, path: Path, problems: _Problems) -> None:
     lookup = doc.get("lookup")
     if lookup is None or "procedures" in lookup["_bad"] or "agencies" in doc["_bad"]:
         return
-    if not lookup.get("procedures"):                # default: procedures.json next to the config, if any
+    if "procedures" not in lookup:                  # default: procedures.json next to the config, if any
         if not (path.parent / DEFAULT_CATALOG).is_file():
             return
         lookup["procedures"] = DEFAULT_CATALOG
+    if not lookup["procedures"]:                    # procedures = "": no catalog
+        return
     file = Path(lookup["procedures"]).expanduser()
     if not file.is_absolute():
         file = path.parent / file

@@ -157,6 +157,11 @@ def test_config_lookup_and_ratings_tables(tmp_path):
     assert config.lookup.dossier.link("000.00.27.H42-261204-0012") == "https://dvc.example/tc?ma=000.00.27.H42-261204-0012"
     assert (config.ratings.levels, config.ratings.reason_at_most) == (3, 1)
     assert make_config(tmp_path).ratings.levels == 5 and make_config(tmp_path).ratings.reason_at_most == 2
+    # procedures.json next to the config is the default catalog; procedures = "" turns it off
+    assert make_config(tmp_path).lookup.procedures == ()
+    (tmp_path / "procedures.json").write_text((tmp_path / "p.json").read_text(encoding="utf-8"), encoding="utf-8")
+    assert len(make_config(tmp_path).lookup.procedures) == 1
+    assert make_config(tmp_path, lookup={"procedures": ""}).lookup.procedures == ()
 
 
 @pytest.mark.parametrize("table, problem", [
