@@ -32,7 +32,8 @@ from typing import Any, Iterable
 from .catalog import Procedure
 from .text import fold, words
 
-__all__ = ["SCHEMA", "replace_catalog", "search", "browse", "fields", "get", "count", "MAX_QUERY"]
+__all__ = ["SCHEMA", "replace_catalog", "search", "browse", "fields", "get", "count", "answer", "QueryError",
+           "MAX_QUERY"]
 
 MAX_QUERY = 200                 # characters of a query; longer ones are refused by the web layer
 MAX_WORDS = 12
@@ -202,3 +203,36 @@ def get(db, code: str) -> dict[str, Any] | None:
 
 def count(db) -> int:
     return db.execute("SELECT count(*) FROM procedures").fetchone()[0]
+
+
+# ---- one answer for the site's and the hub's routes -----------------------------------------
+class QueryError(ValueError):
+    """A bad ``?q=`` / ``?field=`` / ``?limit=``: ``code`` and ``message`` for a 400 answer."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+MAX_FIELD = 200
+
+
+def answer(db, q: str | None, field: str | None = None, limit: str | int | None = None) -> list[dict[str, Any]]:
+    """What ``GET /procedures?q=&field=&limit=`` answers, from the raw query arguments: the
+    search (``q``) or one field's procedures (``field`` without ``q``); ``QueryError`` for 400.
+    The site's route (server/web/lookup.py) and the hub's public route call this the same way."""
+    try:
+        n = DEFAULT_LIMIT if limit is None else int(limit)
+    except (TypeError, ValueError):
+        raise QueryError("invalid_limit", "limit must be a whole number from 1 to 100") from None
+    if not 1 <= n <= 100:
+        raise QueryError("invalid_limit", "limit must be a whole number from 1 to 100")
+    if q is None and field is not None:
+        if not field.strip() or len(field) > MAX_FIELD:
+            raise QueryError("invalid_field", "give a field's name (see /procedures/fields)")
+        return browse(db, field.strip())
+    if q is None or not q.strip():
+        raise QueryError("empty_query", "give the text to search for: ?q=... (or ?field=...)")
+    if len(q) > MAX_QUERY:
+        raise QueryError("query_too_long", f"the search text may have at most {MAX_QUERY} characters")
+    return search(db, q, n)

@@ -33,7 +33,6 @@ from .schemas import Request, Response as ResponseModel
 log = logging.getLogger("hangdoi.lookup")
 
 api = Blueprint("lookup_api", __name__, url_prefix="/api/v1")
-MAX_FIELD = 200
 
 
 class DossierRequest(Request):
@@ -113,22 +112,12 @@ def lookup_info(actor):
                  "field": "a field's name: its procedures in catalog order (instead of q)",
                  "limit": "at most this many (1–100, default 20)"}, tag="lookup")
 def procedures(actor):
-    q, fld = request.args.get("q"), request.args.get("field")
+    args = request.args
     try:
-        limit = int(request.args.get("limit", store.DEFAULT_LIMIT))
-    except ValueError:
-        raise ApiError(400, "invalid_limit", "limit must be a whole number from 1 to 100") from None
-    if not 1 <= limit <= 100:
-        raise ApiError(400, "invalid_limit", "limit must be a whole number from 1 to 100")
-    if q is None and fld is not None:
-        if not fld.strip() or len(fld) > MAX_FIELD:
-            raise ApiError(400, "invalid_field", "give a field's name (see /api/v1/procedures/fields)")
-        return jsonify({"procedures": _read(store.browse, fld.strip())})
-    if q is None or not q.strip():
-        raise ApiError(400, "empty_query", "give the text to search for: ?q=... (or ?field=...)")
-    if len(q) > store.MAX_QUERY:
-        raise ApiError(400, "query_too_long", f"the search text may have at most {store.MAX_QUERY} characters")
-    return jsonify({"procedures": _read(store.search, q, limit)})
+        found = _read(store.answer, args.get("q"), args.get("field"), args.get("limit"))
+    except store.QueryError as err:
+        raise ApiError(400, err.code, err.message) from None
+    return jsonify({"procedures": found})
 
 
 @api.get("/procedures/fields")
