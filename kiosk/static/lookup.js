@@ -23,13 +23,7 @@
   var DOSSIER_RE = /\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}/i;   // the national format, to pick a code out of a scanned URL
   var SEARCH_DELAY_MS = 250;
 
-  function el(tag, cls, text) {
-    var n = document.createElement(tag);
-    if (cls) n.className = cls;
-    if (text !== undefined && text !== null) n.textContent = String(text);
-    return n;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  var el = P.el, clear = P.clear;       // text only, never HTML
   function getJson(url) {
     return fetch(url, { cache: "no-store" }).then(function (r) {
       return r.json().then(function (b) { return { status: r.status, body: b }; },
