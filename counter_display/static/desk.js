@@ -92,7 +92,7 @@
   "use strict";
   var H = window.HangDoi;
   var overlay = document.getElementById("rating");
-  if (!overlay || !window.deskSocket) return;
+  if (!overlay) return;                 // the socket is opened once the words are loaded (below)
   var timer = null, ticketId = null, countdown = null, closesAt = 0;
   // issue 14: 5 or 3 levels and a reason at low scores ([ratings]; counter_display/static/rating.js)
   var R = window.HangDoiRating, scale = null, cancelReason = null;
