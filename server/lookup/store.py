@@ -1,7 +1,7 @@
 """The procedure catalog in SQLite, and the search that forgives.
 
 Any database can hold it (a site's, or the provincial hub's): run ``SCHEMA`` once (the site does
-it in migration 5), ``replace_catalog(db, procedures)`` when the catalog changes, then
+it in migration 6), ``replace_catalog(db, procedures)`` when the catalog changes, then
 ``search(db, q)``, ``browse(db, field)``, ``fields(db)`` and ``get(db, code)``. ``db`` is anything
 with ``execute(sql, params)`` (sqlite3 or sqlite_utils); nothing here knows Flask or the config.
 
