@@ -29,7 +29,7 @@ PAGE_FILES = sorted(
                       "server/static", "server/templates")
      for p in (ROOT / folder).rglob("*") if p.suffix in (".js", ".html") and "vendor" not in p.parts])
 #: Python modules whose user-facing words come from the catalog (strings other than docstrings)
-PYTHON_FILES = ["server/printing/jobs.py", "server/reports/export.py", "server/rules/ratings.py",
+PYTHON_FILES = ["server/printing/jobs.py", "server/reports/export.py", "server/reports/ratings.py", "server/rules/ratings.py",
                 "kiosk/ticket_layout.py", "kiosk/web.py", "counter_display/web.py"]
 #: what must stay: the letters the ticket layout measures its line height with
 ALLOWED_PYTHON = {"kiosk/ticket_layout.py": {"ẤẦẨẪẬỚỜỞỠỢÁ|", "gjpqyỵỴ|"}}
@@ -52,7 +52,7 @@ def test_every_language_has_every_key_with_the_same_placeholders(lang):
 
 def test_catalog_files_are_flat_objects_of_texts_with_dotted_keys():
     groups = {"common", "priority", "rating", "kiosk", "phone", "hall", "desk_display", "console", "supervisor",
-              "ticket", "report", "error", "announce"}
+              "ticket", "report", "error", "announce", "lookup", "dossier"}
     for lang in i18n.languages():
         data = json.loads((i18n.DIR / f"{lang}.json").read_text(encoding="utf-8"))
         for key, text in data.items():

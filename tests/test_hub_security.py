@@ -108,6 +108,46 @@ def test_tokens_sites_and_batches(hub, outbox):
         assert db.execute("SELECT status FROM tickets WHERE id = 1").fetchone()[0] == "done"
 
 
+def test_the_hub_keeps_dossier_codes_and_the_ratings_scale_and_reason(hub, config, storage, service):
+    """Issue 14 through the outbox: ``dossier_added`` (a type the hub folds into ``dossiers``, kept
+    as an event like any other) and a rating on 3 levels with its reason; the hub's export has them."""
+    from server.lookup.dossiers import DossierPattern
+    from tests.conftest import OFFICER_STP
+
+    client, state = hub
+    set_outbox(storage, True)
+    ticket = service.issue(KIOSK, "STP-LLTP").result
+    service.call_next(OFFICER_STP, 1)
+    from server.rules import Actor
+    supervisor = Actor(kind="user", role="supervisor", user_id=None, name="gs")
+    service.add_dossier(supervisor, ticket["id"], "000.00.27.H42-261204-0012", DossierPattern())
+    service.finish(OFFICER_STP, 1)
+    service.rate(OFFICER_STP, ticket["id"], 1, None, "staff", reason="Thời gian chờ lâu", levels=3)
+    with storage.read() as db:
+        items = [{"seq": seq, "m": json.loads(m)} for seq, m in db.execute("SELECT seq, message FROM outbox ORDER BY seq")]
+    weird = {"seq": len(items) + 1, "m": {**items[-1]["m"], "id": 10 ** 6, "type": "dossier_added",
+                                           "data": {"dossier": ["not", "a", "code"]}}}
+    from types import SimpleNamespace
+
+    from server.site.catalog import build_catalog, catalog_hash
+    catalog = build_catalog(SimpleNamespace(config=config, storage=storage))
+    r = post(client, SITES["TN-TT"], {"events": items + [weird], "catalog": catalog, "catalog_hash": catalog_hash(catalog)})
+    assert r.status_code == 200 and r.get_json()["ack"] == len(items) + 1
+    with state.storage.read() as db:
+        assert db.execute("SELECT site, ticket, code FROM dossiers").fetchall() == [
+            ("TN-TT", ticket["id"], "000.00.27.H42-261204-0012")]
+        assert db.execute("SELECT score, levels, reason FROM ratings").fetchall() == [(1, 3, "Thời gian chờ lâu")]
+        assert db.execute("SELECT count(*) FROM site_events WHERE type = 'dossier_added'").fetchone()[0] == 2
+        import datetime as dt
+        from zoneinfo import ZoneInfo
+
+        from server.reports.base import Period
+        from server.reports.export import export_rows
+        rows = export_rows(db, ZoneInfo("Asia/Ho_Chi_Minh"), Period(dt.date(2000, 1, 1), dt.date(2100, 1, 1)), sites=True)
+    assert [(r["site"], r["dossiers"], r["rating_levels"], r["rating_reason"], r["score"]) for r in rows] == [
+        ("TN-TT", "000.00.27.H42-261204-0012", 3, "Thời gian chờ lâu", 1)]
+
+
 @pytest.mark.parametrize("body", [
     b"not json", b"[]", b'"x"', b'{"events": 5}', b'{"events": [{"seq": "1"}]}', b'{"events": [{"seq": 1}]}',
     b'{"events": [{"seq": 1, "m": {"id": 1, "type": "issued", "at": "x", "day": "2026-01-01"}}]}',

@@ -64,7 +64,7 @@ def test_the_desk_display_rates_the_ticket_its_desk_served(client, staff, clock,
     rating = r.get_json()["rating"]
     assert rating == {"ticket": ticket["id"], "code": "A001", "score": 5, "label": "Rất hài lòng",
                       "comment": "Cán bộ nhiệt tình", "desk": 1, "source": "desk_display",
-                      "rated_at": "2026-11-23T08:16:20+07:00"}
+                      "rated_at": "2026-11-23T08:16:20+07:00", "levels": 5, "reason": None}
     with storage.read() as db:
         row = db.execute("SELECT r.score, r.desk, u.username, r.source, r.day FROM ratings r "
                          "JOIN users u ON u.id = r.officer WHERE r.ticket = ?", [ticket["id"]]).fetchone()

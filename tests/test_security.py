@@ -91,6 +91,13 @@ PUBLIC = {
     "/api/v1/catalog": (200, "agencies, services and waiting counts: shown on every screen of the hall"),
     "/api/v1/queues": (200, "waiting counts: shown on every screen of the hall"),
     "/api/v1/auth/login": (401, "signing in (wrong credentials here: 401 invalid_credentials, rate limited)"),
+    # issue 14: the procedure catalog is public information, and so is a link to the province's own page
+    "/api/v1/lookup": (200, "the catalog's fields, whether there is a dossier status page, the rating settings"),
+    "/api/v1/procedures": (400, "searching the public procedure catalog (400 without ?q=)"),
+    "/api/v1/procedures/fields": (200, "the fields of the public procedure catalog"),
+    "/api/v1/procedures/<code>": (404, "one procedure of the public catalog (A001 is none)"),
+    "/api/v1/dossiers/link": (404, "a dossier code → the province's status page (none configured here)"),
+    "/api/v1/dossiers/qr.png": (404, "the QR of that page (none configured here)"),
     "/desk": (200, "static page: signs in through the API, holds no data"),
     "/supervisor": (200, "static page: signs in through the API, holds no data"),
     "/favicon.ico": (200, "the project's icon, drawn by the server, no data"),

@@ -89,3 +89,43 @@ def test_removing_things_from_the_config_retires_them_and_keeps_history(tmp_path
     # putting it back reactivates it, history intact
     sync_config(storage, config)
     assert service.issue(KIOSK, "CA-CC").result["code"] == "C002"
+
+
+def test_v6_lookup_runs_again_harmlessly_and_completes_a_database_whose_v5_was_the_lookup(config, storage):
+    """The lookup's migration was first numbered 5 (beside the hub's outbox, also 5): a database
+    made then says "5" with the lookup's tables and no outbox. v6 makes nothing twice, and makes
+    the outbox and its trigger (which sends the rating's scale and reason)."""
+    with storage.write() as db:
+        db.execute("DROP TRIGGER events_outbox")
+        db.execute("DROP TABLE outbox")
+        db.execute("DELETE FROM schema_migrations WHERE version = 6")
+        db.execute("UPDATE schema_migrations SET name = 'procedure catalog (lookup)' WHERE version = 5")
+    storage.close()
+    upgraded = Storage(config.server.database)
+    assert upgraded.schema_version == 6
+    with upgraded.read() as db:
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        trigger = db.execute("SELECT sql FROM sqlite_master WHERE name = 'events_outbox'").fetchone()[0]
+        columns = [r[1] for r in db.execute("PRAGMA table_info(ratings)")]
+    assert {"outbox", "dossiers", "procedures"} <= names and "r.levels" in trigger and "r.reason" in trigger
+    assert columns.count("levels") == 1 and columns.count("reason") == 1
+    upgraded.close()
+    with Storage(config.server.database).write() as db:          # run once more: nothing changes, nothing fails
+        from server.storage.migrations import _v6_lookup
+        _v6_lookup(db)
+
+
+def test_the_outbox_sends_the_ratings_scale_and_reason(storage, service):
+    from server.site import set_outbox
+    from tests.conftest import OFFICER_STP
+
+    set_outbox(storage, True)
+    ticket = service.issue(KIOSK, "STP-LLTP").result
+    service.call_next(OFFICER_STP, 1)
+    service.finish(OFFICER_STP, 1)
+    service.rate(OFFICER_STP, ticket["id"], 1, None, "staff", reason="Thời gian chờ lâu", levels=3)
+    import json
+    with storage.read() as db:
+        rated = [json.loads(m) for (m,) in db.execute("SELECT message FROM outbox") if '"rated"' in m]
+    assert [(m["rating"]["score"], m["rating"]["levels"], m["rating"]["reason"]) for m in rated] == [
+        (1, 3, "Thời gian chờ lâu")]

@@ -92,12 +92,36 @@
   "use strict";
   var H = window.HangDoi;
   var overlay = document.getElementById("rating");
-  if (!overlay || !window.deskSocket) return;
+  if (!overlay) return;                 // the socket is opened once the words are loaded (below)
   var timer = null, ticketId = null, countdown = null, closesAt = 0;
+  // issue 14: 5 or 3 levels and a reason at low scores ([ratings]; counter_display/static/rating.js)
+  var R = window.HangDoiRating, scale = null, cancelReason = null;
+  var reasons = document.createElement("div");
+  reasons.className = "rating-reasons";
+  reasons.id = "rating-reasons";
+  reasons.hidden = true;
+  overlay.appendChild(reasons);
+  if (R) H.i18n.ready.then(R.settings).then(function (s) {
+    scale = s;
+    var shown = {};
+    R.faces(s.levels).forEach(function (f) { shown[f.face] = f; });
+    Array.prototype.forEach.call(overlay.querySelectorAll("button.face"), function (b) {
+      var face = Number((/face-(\d)/.exec(b.className) || [])[1]), f = shown[face];
+      b.hidden = !f;
+      if (!f) return;
+      b.setAttribute("data-score", String(f.score));
+      // the label's catalog key (a 3-level "Hài lòng" is rating.4): the language switch keeps it
+      Array.prototype.forEach.call(b.querySelectorAll("[data-i18n]"), function (n) { n.setAttribute("data-i18n", f.key); });
+      Array.prototype.forEach.call(b.querySelectorAll("[data-i18n-alt]"), function (n) { n.setAttribute("data-i18n-alt", f.key); });
+      H.i18n.apply(b);
+    });
+  });
 
   function close() {
     overlay.hidden = true;
+    overlay.classList.remove("asking");
     ticketId = null;
+    if (cancelReason) { cancelReason(); cancelReason = null; }
     if (timer) { clearTimeout(timer); timer = null; }
     if (countdown) { clearInterval(countdown); countdown = null; }
   }
@@ -133,10 +157,27 @@
     Array.prototype.forEach.call(overlay.querySelectorAll(".face"), function (b) {
       b.classList.toggle("chosen", b.getAttribute("data-score") === String(score));   // the face given stays lit
     });
+    if (R && scale && R.asksReason(score, scale)) {   // ask why; sent with or without it (30 s)
+      if (timer) { clearTimeout(timer); timer = null; }
+      if (countdown) { clearInterval(countdown); countdown = null; }   // the reasons have their own 30 s
+      overlay.classList.add("asking");
+      cancelReason = R.askReason(reasons, scale, function (reason) {
+        cancelReason = null;
+        overlay.classList.remove("asking");
+        post(id, score, reason);
+      });
+      return;
+    }
+    post(id, score, null);
+  }
+
+  function post(id, score, reason) {
+    var body = { score: score };
+    if (reason) body.reason = reason;
     fetch("/api/v1/tickets/" + id + "/rating", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Authorization": "Bearer " + H.token() },
-      body: JSON.stringify({ score: score })
+      body: JSON.stringify(body)
     }).then(function (r) {
       overlay.classList.add("sent");
       H.setText("rating-thanks", H.t(r.ok || r.status === 409 ? "rating.thanks" : "rating.failed"));

@@ -513,5 +513,17 @@
     connectSocket();
   }
 
+  // lookup hook (issue 14): kiosk/static/lookup.js opens over the first screen and takes the
+  // ticket of a procedure's service through the same issue() as the service tiles
+  window.HangDoiKiosk = {
+    lang: function () { return state.lang; },
+    service: serviceByCode,
+    take: function (code) {
+      var s = serviceByCode(code);
+      if (!s || state.busy) return false;
+      state.service = s; state.key = newKey(); issue(null);
+      return true;
+    }
+  };
   P.i18n.ready.then(function () { state.lang = P.i18n.lang; applyLang(); init(); });
 }());

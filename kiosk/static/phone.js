@@ -47,6 +47,7 @@
     $("alert-btn").hidden = audio !== null || t.status !== "waiting";
     $("alert-on").hidden = audio === null || t.status !== "waiting";
     $("rating").hidden = t.status !== "done";
+    if (window.HangDoiLookup) window.HangDoiLookup.phone(t);   // issue 14: procedure search, dossier links
     if (t.status === "called" && previous && previous.status === "waiting") ring(t);
   }
 
@@ -95,17 +96,24 @@
     return faces[i].cloneNode(true);
   }
 
+  // issue 14: 5 or 3 levels and a reason at low scores (counter_display/static/rating.js); on 3
+  // levels faces 1, 4 and 5 stand for "Không hài lòng", "Hài lòng", "Rất hài lòng"
+  var R = window.HangDoiRating, scale = null;
   function buildRating() {
+    if (R) { R.settings().then(function (s) { scale = s; fillRating(R.faces(s.levels)); }); return; }
+    fillRating(RATING.map(function (score) { return { face: score, score: score, key: "rating." + score }; }));
+  }
+  function fillRating(faces) {
     var box = $("stars");
     P.clear(box);
-    RATING.forEach(function (score, i) {
+    faces.forEach(function (f) {
       var b = document.createElement("button");
       b.type = "button";
-      b.className = "face face-" + score;
-      b.dataset.score = String(score);
-      b.appendChild(face(i));
-      b.appendChild(P.el("span", "face-label", tr("rating." + score)));
-      b.addEventListener("click", function () { rate(score); });
+      b.className = "face face-" + f.face;
+      b.dataset.score = String(f.score);
+      b.appendChild(face(f.face - 1));
+      b.appendChild(P.el("span", "face-label", tr(f.key)));
+      b.addEventListener("click", function () { rate(f.score); });
       box.appendChild(b);
     });
   }
@@ -115,19 +123,33 @@
       b.disabled = true;
       b.classList.toggle("chosen", b.dataset.score === String(score));
     });
+    if (R && scale && R.asksReason(score, scale)) {
+      var ask = $("rating-reasons") || $("rating").appendChild(Object.assign(document.createElement("div"),
+                                                                               { id: "rating-reasons", className: "rating-reasons" }));
+      $("stars").hidden = true;
+      R.askReason(ask, scale, function (reason, comment) { send(score, reason, comment); }, true);
+      return;
+    }
+    send(score, null, null);
+  }
+  function send(score, reason, comment) {
+    var body = { score: score };
+    if (reason) body.reason = reason;
+    if (comment) body.comment = comment;
     fetch("/api/v1/tickets/" + ticket.id + "/rating?t=" + encodeURIComponent(secret), {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ score: score })
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
     }).then(function (r) {
       var done = $("rating-done");
       done.hidden = false;
       if (r.status === 201) done.textContent = tr("rating.thanks");
       else if (r.status === 409) done.textContent = tr("rating.already");
-      else { done.textContent = tr("rating.retry"); enableStars(); }
-      if (r.status === 201) $("stars").classList.add("rated");     // the face given stays, the others fade
+      else { done.textContent = tr("rating.retry"); $("stars").hidden = false; enableStars(); }
+      if (r.status === 201) { $("stars").hidden = false; $("stars").classList.add("rated"); }  // the face given stays, the others fade
       if (r.status === 409) $("stars").hidden = true;
     }).catch(function () {
       $("rating-done").hidden = false;
       $("rating-done").textContent = tr("rating.retry");
+      $("stars").hidden = false;
       enableStars();
     });
   }

@@ -10,12 +10,13 @@ from .fields import DEFAULT_TEMPLATE, DESK_MAX, DISPLAY_KINDS, NAME_MAX, NOTICE_
 from .load import ConfigError, load_config, parse_config
 from .models import (
     WEEKDAYS, Agency, AnnounceSettings, Center, Config, Desk, Display, Kiosk, LimitSettings, OpeningHours,
-    PrintingSettings, QueueSettings, ServerSettings, Service, SiteSettings,
+    PrintingSettings, QueueSettings, ServerSettings, Service, SiteSettings, LookupSettings, RatingSettings,
 )
 
 __all__ = [
     "ConfigError", "load_config", "parse_config",
     "Config", "Center", "ServerSettings", "AnnounceSettings", "QueueSettings", "PrintingSettings",
     "LimitSettings", "OpeningHours", "Agency", "Service", "Desk", "Kiosk", "Display", "SiteSettings",
+    "LookupSettings", "RatingSettings",
     "DEFAULT_TEMPLATE", "TEMPLATE_FIELDS", "DISPLAY_KINDS", "WEEKDAYS", "NAME_MAX", "NOTICE_MAX", "DESK_MAX",
 ]

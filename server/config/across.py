@@ -133,3 +133,46 @@ def _display_desks(displays: list[Row], desks: list[Row] | None) -> list[str]:
             problems.append(f'{at}: only a display of kind = "desk" shows one desk; '
                             'remove it or set kind = "desk"')
     return problems
+
+
+def catalog(data: Any, failed_locs: Iterable[tuple], path: Any) -> tuple[list[str], tuple, Any]:
+    """``[lookup] procedures`` (issue 14): read the catalog file and check every entry's service
+    against the config's; (problems, procedures, the file made absolute or None). Absent, the
+    catalog is ``procedures.json`` next to the config when there is one; ``""`` means none. Not
+    read when the key failed its own check or the agencies could not be read."""
+    import os
+    from pathlib import Path
+
+    from ..lookup.catalog import read_catalog
+    from .models import DEFAULT_CATALOG
+
+    if not isinstance(data, dict):
+        return [], (), None
+    failed = {loc[: max(i for i, k in enumerate(loc) if isinstance(k, str)) + 1]
+              for loc in failed_locs if any(isinstance(k, str) for k in loc)}
+    doc = Row(data, (), failed)
+    lookup = data.get("lookup", {})
+    if not isinstance(lookup, dict) or ("lookup",) in failed or ("lookup", "procedures") in failed \
+            or not doc.ok("agencies"):
+        return [], (), None
+    name = lookup.get("procedures")
+    if name is None:
+        if not (path.parent / DEFAULT_CATALOG).is_file():
+            return [], (), None
+        name = DEFAULT_CATALOG
+    name = name.strip()
+    if not name:                                    # procedures = "": no catalog
+        return [], (), None
+    file = Path(name).expanduser()
+    if not file.is_absolute():
+        file = path.parent / file
+    agencies, services = {}, {}
+    for agency in doc.rows("agencies") or []:
+        code, agency_name = agency.get("code"), agency.get("name")
+        if code is not None and agency_name is not None:
+            agencies[code] = agency_name
+        for service in agency.rows("services") or []:
+            if service.get("code") is not None:
+                services.setdefault(service.get("code"), (code, agency_name))
+    procedures, found = read_catalog(file, services, agencies, name=name)
+    return [f"lookup.procedures: {p}" for p in found], tuple(procedures), Path(os.path.abspath(file))

@@ -205,3 +205,32 @@ def _iso_date(value: Any) -> date:
 Day = Annotated[tuple[Annotated[tuple[time, time], PlainValidator(_interval)], ...],
                 array('intervals like ["07:30-11:30", "13:30-17:00"]'), AfterValidator(_in_order)]
 Date = Annotated[date, PlainValidator(_iso_date)]
+
+
+# ---- [lookup] and [ratings] (issue 14) -------------------------------------------------------
+def _dossier_pattern(text: str) -> str:
+    from ..lookup.dossiers import check_pattern
+    if problem := check_pattern(text):
+        raise invalid(problem)
+    return text
+
+
+def _status_url(text: str) -> str:
+    from ..lookup.dossiers import check_status_url
+    if text and (problem := check_status_url(text)):
+        raise invalid(problem)
+    return text
+
+
+RATING_LEVELS = (5, 3)
+REASON_MAX, REASONS_MAX = 60, 8     # characters of one reason; reasons in the list (a short list)
+DossierPatternText = Annotated[Text, AfterValidator(_dossier_pattern)]
+StatusUrl = Annotated[str, AfterValidator(text_rule(empty=True)), AfterValidator(_status_url)]
+OptionalText = Annotated[str, AfterValidator(text_rule(empty=True))]
+Levels = Annotated[int, _rule(lambda v: v in RATING_LEVELS, lambda v: (
+    f"must be 5 or 3 (the number of faces), got {v}"))]
+ReasonAtMost = Annotated[int, _between(0, 5)]
+Reason = Annotated[Text, _rule(lambda v: len(v) <= REASON_MAX, lambda v: (
+    f"at most {REASON_MAX} characters, got {len(v)}"))]
+Reasons = Annotated[tuple[Reason, ...], array("short texts"), _rule(lambda v: len(v) <= REASONS_MAX, lambda v: (
+    f"at most {REASONS_MAX} reasons (a short list), got {len(v)}"))]

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .across import problems_across
+from .across import catalog, problems_across
 from .messages import problem
 from .models import Config
 
@@ -49,8 +49,11 @@ def _validate(data: Any, path: Path, source: str) -> Config:
         errors = e.errors(include_url=False)
     problems = [problem(error) for error in errors]
     problems += problems_across(data, [error["loc"] for error in errors])
+    found, procedures, file = catalog(data, [error["loc"] for error in errors], path)
+    problems += found
     if problems:
         raise ConfigError(source, problems)
+    config.lookup._file, config.lookup._procedures = file, procedures
     return config
 
 

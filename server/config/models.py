@@ -20,7 +20,7 @@ from .fields import (
     DEFAULT_TEMPLATE, Code, Count, Date, Day, DeskNumber, ElderlyAge, Kind, MessageQueue, Name, Notice, Port,
     Positive, PositiveNumber, Prefix, PublicUrl, Repeat, SiteCode, SiteKind, HubToken, Template, Text, TimeZone,
     Token, array, invalid,
-    text_rule,
+    text_rule, DossierPatternText, Levels, OptionalText, ReasonAtMost, Reasons, StatusUrl,
 )
 from .messages import describe
 
@@ -169,6 +169,62 @@ class SiteSettings(_Table):
     hub_token: HubToken = Field(repr=False)
 
 
+def _default_reasons() -> tuple[str, ...]:
+    from .. import i18n
+    return tuple(i18n.t(f"rating.reason.{i}", "vi") for i in range(1, 6))
+
+
+DEFAULT_CATALOG = "procedures.json"     # [lookup] procedures, when that file is next to the config
+
+
+class LookupSettings(_Table):
+    """``[lookup]`` (issue 14): the procedure catalog, the dossier codes and their status page."""
+    procedures_path: OptionalText | None = Field(None, alias="procedures")  # a JSON or CSV file, relative to
+    #                               the config; "" = none; absent: procedures.json next to the config, if any
+    dossier_pattern: DossierPatternText = Field(default_factory=lambda: _dossier_default())
+    dossier_status_url: StatusUrl = ""  # "https://.../tra-cuu?ma={code}", or "" for none
+    _file: Path | None = PrivateAttr(None)
+    _procedures: tuple = PrivateAttr(())
+
+    @property
+    def procedures_file(self) -> Path | None:
+        """The catalog file, absolute; None: no catalog."""
+        return self._file
+
+    @property
+    def procedures(self) -> tuple:
+        """The catalog's procedures (``server.lookup.Procedure``), read and checked with the config."""
+        return self._procedures
+
+    @cached_property
+    def dossier(self):
+        from ..lookup.dossiers import DossierPattern
+        return DossierPattern(self.dossier_pattern, self.dossier_status_url)
+
+
+def _dossier_default() -> str:
+    from ..lookup.dossiers import DEFAULT_DOSSIER_PATTERN
+    return DEFAULT_DOSSIER_PATTERN
+
+
+class RatingSettings(_Table):
+    """``[ratings]`` (issue 14): the scale of the faces and the reasons asked for a low score."""
+    levels: Levels = 5                              # 5 or 3
+    reason_at_most: ReasonAtMost | None = None      # a reason is asked at this score or lower (0: never);
+    #                                                 default 2 (1 on a 3-level scale)
+    reasons: Reasons = Field(default_factory=_default_reasons)
+
+    @model_validator(mode="after")
+    def _within_levels(self) -> RatingSettings:
+        if self.reason_at_most is not None and self.reason_at_most > self.levels:
+            raise invalid(f"must be at most levels ({self.levels}), got {self.reason_at_most}", at="reason_at_most")
+        return self
+
+    def model_post_init(self, context: Any) -> None:
+        if self.reason_at_most is None:
+            self._fill(reason_at_most=2 if self.levels == 5 else 1)
+
+
 class Config(_Table):
     center: Center
     server: ServerSettings = Field(default_factory=dict, validate_default=True)
@@ -183,6 +239,8 @@ class Config(_Table):
     displays: Annotated[tuple[Display, ...], array("tables ([[displays]])")] = ()
     opening_hours: OpeningHours | None = None   # None: open at all hours
     site: SiteSettings | None = None            # [site] (issue 12); None for a lone center
+    lookup: LookupSettings = Field(default_factory=LookupSettings)      # [lookup] (issue 14)
+    ratings: RatingSettings = Field(default_factory=RatingSettings)     # [ratings] (issue 14)
     _path: Path = PrivateAttr(Path("config.toml"))
 
     def model_post_init(self, context: Any) -> None:

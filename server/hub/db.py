@@ -4,7 +4,7 @@ migrations), its own schema. Everything about the sites is built from their even
 - ``site_events``: every event once, keyed by (site, seq) — the site's outbox sequence;
 - ``sites``: each site's high-water mark ``hw`` (the highest sequence kept: every one up to it is
   here), when it was last heard from, its catalog and its live queue figures;
-- ``tickets``, ``ratings``, ``desks``, ``agencies``, ``services``, ``officers``: the same columns
+- ``tickets``, ``ratings``, ``dossiers``, ``desks``, ``agencies``, ``services``, ``officers``: the same columns
   as a site's tables, plus ``site`` in the key (``users`` are the hub's own staff).
 
 The report code of the sites (``server/reports``) runs on these tables with its site dimension.
@@ -143,8 +143,23 @@ CREATE TABLE calendar (
 );
 """
 
+V2_HUB_LOOKUP = """
+ALTER TABLE ratings ADD COLUMN levels INTEGER NOT NULL DEFAULT 5;
+ALTER TABLE ratings ADD COLUMN reason TEXT;
+CREATE TABLE dossiers (
+    site TEXT NOT NULL,
+    ticket INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (site, ticket, code)
+);
+"""
+# v2 (issue 14, lookup): a rating's scale (3 or 5 levels) and reason, as the site's outbox sends
+# them, and the dossier codes joined to each ticket, from the sites' ``dossier_added`` events.
+
 HUB_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the hub: sites, their events, and the tables built from them", V1_HUB),
+    Migration(2, "rating scale and reason, dossier codes per ticket (lookup)", V2_HUB_LOOKUP),
 )
 
 

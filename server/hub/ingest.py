@@ -7,7 +7,8 @@
   is missing: 409 ``gap`` with ``ack = hw``, and the site resends from there;
 - the rest is applied in order, in one transaction with the new ``hw``: the event row
   (``INSERT ... ON CONFLICT DO NOTHING``), the ticket's row as the site sent it (newest sequence
-  wins), the rating, and the desk's state from the event's type;
+  wins), the rating, a ``dossier_added`` event's code, and the desk's state from the event's type
+  (any other type is kept as an event and changes nothing else);
 - the answer is ``{"ack": hw, "catalog_hash", "calendar"}``: the highest sequence kept, the
   catalog the hub has, and the closed dates the province publishes.
 """
@@ -58,6 +59,8 @@ class RatingRow(_Loose):
     source: str = Field(max_length=32)
     at: float
     day: str = Field(pattern=DAY)
+    levels: int = Field(5, ge=3, le=5)              # issue 14: the scale the visitor rated on (3 or 5)
+    reason: str | None = Field(None, max_length=500)
 
 
 class Message(_Loose):
@@ -213,8 +216,10 @@ OPENS = {"desk_opened", "resumed"}
 FREES = {"finished", "no_show", "transferred", "cancelled", "closed_end_of_day"}
 _EVENT_SQL = ("INSERT INTO site_events (site, seq, id, type, at, day, ticket, desk, service, user_id, data, received_at) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-_RATING_SQL = ("INSERT INTO ratings (site, ticket, score, comment, desk, officer, source, at, day) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, ticket) DO NOTHING")
+_RATING_SQL = ("INSERT INTO ratings (site, ticket, score, comment, desk, officer, source, at, day, levels, reason) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, ticket) DO NOTHING")
+_DOSSIER_SQL = "INSERT INTO dossiers (site, ticket, code, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+DOSSIER_ADDED = "dossier_added"                 # issue 14: data {"code": the ticket's, "dossier": the code}
 _DESK_COLUMNS = ("state", "pause_reason", "current_ticket", "officer", "updated_at")
 
 
@@ -222,7 +227,7 @@ def apply_events(db, site: str, items: list[tuple[int, Message]], now: float) ->
     """The new events of a batch, in order, in the caller's transaction. Each message carries the
     ticket's whole row, so a ticket is written once per batch, from its last message; a desk's
     state is folded over the batch's events in order and written once."""
-    events, ratings, tickets, desks = [], [], {}, {}
+    events, ratings, dossiers, tickets, desks = [], [], [], {}, {}
     for seq, m in items:
         events.append([site, seq, m.id, m.type, m.at, m.day, m.ticket_id, m.desk, m.service, m.user,
                        json.dumps(m.data, ensure_ascii=False) if m.data else None, now])
@@ -230,7 +235,12 @@ def apply_events(db, site: str, items: list[tuple[int, Message]], now: float) ->
             tickets[m.ticket.id] = (m.ticket, seq)
         if m.rating is not None and m.ticket_id is not None:
             r = m.rating
-            ratings.append([site, m.ticket_id, r.score, r.comment, r.desk, r.officer, r.source, r.at, r.day])
+            ratings.append([site, m.ticket_id, r.score, r.comment, r.desk, r.officer, r.source, r.at, r.day,
+                            r.levels if r.levels in (3, 5) else 5, r.reason])
+        if m.type == DOSSIER_ADDED and m.ticket_id is not None:
+            code = m.data.get("dossier")            # any other shape is kept as the event only
+            if isinstance(code, str) and 0 < len(code) <= 64:
+                dossiers.append([site, m.ticket_id, code, m.at])
         if m.desk is not None:
             desk = desks.get(m.desk)
             if desk is None:
@@ -242,6 +252,8 @@ def apply_events(db, site: str, items: list[tuple[int, Message]], now: float) ->
     db.conn.executemany(_TICKET_SQL, [[site, *(getattr(t, c) for c in TICKET_COLUMNS), seq] for t, seq in tickets.values()])
     if ratings:
         db.conn.executemany(_RATING_SQL, ratings)
+    if dossiers:
+        db.conn.executemany(_DOSSIER_SQL, dossiers)
     db.conn.executemany(
         f"INSERT INTO desks (site, number, {', '.join(_DESK_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (site, number) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _DESK_COLUMNS),

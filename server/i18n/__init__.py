@@ -5,7 +5,8 @@ file with the same keys (``tests/test_catalog.py`` fails when a key or a placeho
 Keys are flat and dotted, grouped by where the words appear: ``common.*``, ``priority.*``,
 ``rating.*``, ``kiosk.*``, ``phone.*``, ``hall.*``, ``desk_display.*``, ``console.*``,
 ``supervisor.*``, ``ticket.*`` (the printed ticket), ``report.*`` (exports), ``error.*`` (API
-errors shown to people), ``announce.*``. Placeholders are ``{name}``.
+errors shown to people), ``announce.*``, ``lookup.*`` (the procedure and dossier lookup of the
+kiosk and the phone), ``dossier.*`` (the desk console's dossier codes). Placeholders are ``{name}``.
 
 The server uses :func:`t`; the pages fetch ``/i18n/<lang>.json`` (the same file) and use
 ``HangDoiPage.t`` of ``server/static/shared/page.js``. No Flask here: the print agent and the

@@ -152,7 +152,8 @@ WITH base AS MATERIALIZED (
            CASE WHEN t.first_called_at IS NOT NULL THEN (t.first_called_at - t.issued_at <= fs.target_wait_min * 60)
                 WHEN t.status = 'cancelled' AND t.finished_at - t.issued_at > fs.target_wait_min * 60 THEN 0
            END AS within,
-           r.score, r.comment,
+           CASE WHEN r.levels = 3 THEN 1 + (r.score - 1) * 2 ELSE r.score END AS score,  -- on 1..5 (issue 14)
+           r.comment, r.levels AS rating_levels, r.reason AS rating_reason,
            {hour} AS hour
     FROM tickets t
     JOIN services fs ON {"fs.site = t.site AND " if sites else ""}fs.code = coalesce(t.first_service, t.service)

@@ -35,7 +35,9 @@ DURATION_COLUMNS = ("wait_s", "service_s")
 SITE_KEYS = ("site", "site_name")     # the hub's exports (issue 12) start with the site
 KEYS = ("day", "code", "agency", "agency_name", "service", "service_name", "priority", "status", "issued_at",
         "first_call", "started_at", "finished_at", "wait_s", "service_s", "within", "desk", "officer", "score",
-        "comment", "transfers", "recalls", "ticket_id")
+        "comment", "transfers", "recalls", "ticket_id",
+        # issue 14: the scale the visitor rated on (a 3-level score is shown on 1–5 in "score"), why, dossiers
+        "rating_levels", "rating_reason", "dossiers")
 DATE_FORMAT, DATETIME_FORMAT, DURATION_FORMAT = "dd/mm/yyyy", "dd/mm/yyyy hh:mm:ss", "[h]:mm:ss"
 
 
@@ -69,7 +71,9 @@ ORDER BY b.day, b.issued_at, b.id"""
     sql = base_cte(tz, period, sites=sites) + f"""
 SELECT b.id, b.day, b.code, b.agency, a.name, b.service, s.name, b.priority, b.status, b.issued_at, b.first_call,
        b.started_at, b.finished_at, round(b.wait_s, 1), round(b.service_s, 1), b.within, b.desk, u.username,
-       b.score, b.comment, b.transfers, b.recalls{", b.site, st.name" if sites else ""}
+       b.score, b.comment, b.transfers, b.recalls, b.rating_levels, b.rating_reason,
+       (SELECT group_concat(code, '; ') FROM (SELECT code FROM dossiers d
+        WHERE {"d.site = b.site AND " if sites else ""}d.ticket = b.id ORDER BY d.rowid)){", b.site, st.name" if sites else ""}
 {joins}"""
     out = []
     for r in db.execute(sql, period.params()):
@@ -78,9 +82,9 @@ SELECT b.id, b.day, b.code, b.agency, a.name, b.service, s.name, b.priority, b.s
                "issued_at": r[9], "first_call": r[10], "started_at": r[11], "finished_at": r[12], "wait_s": r[13],
                "service_s": r[14], "within": None if r[15] is None else i18n.t("report.yes" if r[15] else "report.no"),
                "desk": r[16], "officer": r[17], "score": r[18], "comment": r[19], "transfers": r[20],
-               "recalls": r[21]}
+               "recalls": r[21], "rating_levels": r[22], "rating_reason": r[23], "dossiers": r[24]}
         if sites:
-            row["site"], row["site_name"] = r[22], r[23]
+            row["site"], row["site_name"] = r[25], r[26]
         for key in TIME_COLUMNS:
             if row[key] is not None:
                 row[key] = datetime.fromtimestamp(row[key], tz).replace(tzinfo=None, microsecond=0)

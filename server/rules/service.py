@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..storage import Storage
-from . import desks, end_of_day, ratings, supervision, tickets
+from . import desks, dossiers, end_of_day, ratings, supervision, tickets
 from .context import RuleContext
 from .errors import NotFound
 from .events import SYSTEM, Actor, Event
@@ -97,8 +97,13 @@ class QueueService:
             return queues_view(db, self.ctx)
 
     # --- supervision (issue 5): ratings, end of day, a supervisor's actions on tickets ----
-    def rate(self, actor: Actor, ticket_id: int, score: int, comment: str | None, source: str) -> Outcome:
-        return self._write(ratings.rate, actor, ticket_id, score, comment, source)
+    def rate(self, actor: Actor, ticket_id: int, score: int, comment: str | None, source: str,
+             reason: str | None = None, levels: int = 5) -> Outcome:
+        return self._write(ratings.rate, actor, ticket_id, score, comment, source, reason, levels)
+
+    # --- lookup (issue 14): dossier codes joined to a ticket ------------------------------
+    def add_dossier(self, actor: Actor, ticket_id: int, code: str, pattern) -> Outcome:
+        return self._write(dossiers.add_dossier, actor, ticket_id, code, pattern)
 
     def close_earlier_days(self, actor: Actor = SYSTEM) -> Outcome:
         return self._write(end_of_day.close_earlier_days, actor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .context import RuleContext
+from .dossiers import ticket_dossiers
 from .estimate import estimate_for_ticket, estimate_kind, estimate_kinds, estimates_for_new_tickets
 from .hours import next_opening
 
@@ -80,6 +81,7 @@ def ticket_view(db, ctx: RuleContext, row: dict, known: tuple | None = None) -> 
         "estimated_wait_s": estimate,
         "estimate": info,
         "status_url": ctx.status_url(row["id"], row["secret"]),
+        "dossiers": ticket_dossiers(db, row["id"]),      # issue 14: dossier codes joined at the desk
     }
 
 

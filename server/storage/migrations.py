@@ -5,11 +5,14 @@ own transaction; nothing is ever dropped. A database newer than this code is ref
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 import sqlite_utils
+
+from ..lookup.store import SCHEMA as _LOOKUP_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -259,12 +262,53 @@ END;
 # center's events are not copied). ``first_called_at`` is completed from the event itself: the order in which SQLite fires the
 # two AFTER INSERT triggers of ``events`` is not something to rely on.
 
+# v6 (lookup, issue 14; first written as a v5 beside the hub's outbox, hence idempotent): the
+# procedure catalog with its two FTS5 indexes (server/lookup/store.py owns that schema, so the provincial hub can create the same tables in its own database), the
+# dossier codes joined to tickets, and the rating's scale (3 or 5 levels, as the center ran it
+# when the visitor rated) and reason. A 3-level score stays 1..3: reports read it with its levels.
+V6_LOOKUP = _LOOKUP_SCHEMA + """
+CREATE TABLE dossiers (
+    id INTEGER PRIMARY KEY,
+    ticket INTEGER NOT NULL REFERENCES tickets(id),
+    code TEXT NOT NULL,
+    at REAL NOT NULL,
+    desk INTEGER,
+    user_id INTEGER REFERENCES users(id),
+    UNIQUE (ticket, code)
+);
+CREATE INDEX dossiers_code ON dossiers(code);
+"""
+V6_RATING_COLUMNS = (("levels", "INTEGER NOT NULL DEFAULT 5"), ("reason", "TEXT"))
+# ... and the outbox's trigger again, its rating with the scale and the reason (the hub keeps both)
+V6_OUTBOX_TRIGGER = "DROP TRIGGER IF EXISTS events_outbox;\n" + V5_OUTBOX[V5_OUTBOX.index("CREATE TRIGGER"):].replace(
+    "'at', r.at, 'day', r.day)", "'at', r.at, 'day', r.day, 'levels', r.levels, 'reason', r.reason)")
+assert "r.levels" in V6_OUTBOX_TRIGGER
+
+
+def _v6_lookup(db: sqlite_utils.Database) -> None:
+    """Idempotent (a re-run after a renumbering or a partial restore changes nothing): each table,
+    index and column is made only when it is not there yet; the outbox trigger is made again."""
+    have = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    for statement in _statements(V6_LOOKUP):
+        name = re.match(r"CREATE\s+(?:VIRTUAL\s+)?(?:TABLE|INDEX)\s+(\w+)", statement).group(1)
+        if name not in have:
+            db.execute(statement)
+    columns = {r[1] for r in db.execute("PRAGMA table_info(ratings)")}
+    for column, kind in V6_RATING_COLUMNS:
+        if column not in columns:
+            db.execute(f"ALTER TABLE ratings ADD COLUMN {column} {kind}")
+    if "outbox" not in have:                # a database of the lookup branch, whose v5 was this one
+        db.execute(V5_OUTBOX[: V5_OUTBOX.index("CREATE TRIGGER")].strip())
+    for statement in _statements(V6_OUTBOX_TRIGGER):
+        db.execute(statement)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_SCHEMA),
     Migration(2, "satisfaction ratings, durable print jobs, device states", V2_RATINGS_PRINTING),
     Migration(3, "first call of each ticket, kept from the event log (reports)", V3_FIRST_CALL),
     Migration(4, "waiting tickets counted per day, service and priority (estimates)", V4_WAITING_COUNTS),
     Migration(5, "outbox for the provincial hub, filled from the event log (sites)", V5_OUTBOX),
+    Migration(6, "procedure catalog and its search, dossier codes, rating scale and reason (lookup)", run=_v6_lookup),
 )
 
 

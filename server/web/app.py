@@ -112,6 +112,7 @@ def create_app(config: Config, *, storage: Storage | None = None, clock: Clock |
 
     for register in (pages.register, supervision.register, counter_display.web.register, kiosk.web.register):
         register(app, hub)
+    from .lookup import register as register_lookup; register_lookup(app, hub)  # noqa: E702 — issue 14, lookup
     # outermost, in front of Flask-SocketIO's own middleware: Engine.IO never sees a bad POST
     app.wsgi_app = TransportGuard(app.wsgi_app, hub.realtime.socketio.server.eio.max_http_buffer_size)
     return app

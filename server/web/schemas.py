@@ -116,6 +116,7 @@ class Ticket(Response):
     estimated_wait_s: Optional[int] = Field(description="null when no open desk serves the service")
     estimate: Optional[Estimate] = Field(None, description="null once the ticket is no longer waiting")
     status_url: str = Field(description="the visitor's page for this ticket (printed as a QR code)")
+    dossiers: list[str] = Field(default=[], description="dossier codes joined at the desk (issue 14)")
 
 
 class TicketEnvelope(Response):

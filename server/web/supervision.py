@@ -52,9 +52,11 @@ pages = Blueprint("supervision_pages", __name__, template_folder=str(TEMPLATES))
 class RatingRequest(Request):
     score: int = Field(ge=1, le=5, description="1 = Rất không hài lòng … 5 = Rất hài lòng")
     comment: Optional[MultilineText] = Field(default=None, max_length=500)
+    reason: Optional[PlainText] = Field(default=None, max_length=200,  # issue 14: [ratings] reasons
+                                  description="why, asked at or below [ratings] reason_at_most")
 
 
-RatingRequest.error_codes = {"score": "invalid_score", "comment": "invalid_comment"}
+RatingRequest.error_codes = {"score": "invalid_score", "comment": "invalid_comment", "reason": "invalid_reason"}
 
 
 class CallTicketRequest(Request):
@@ -236,7 +238,7 @@ def rate_ticket(actor, ticket_id: int, body: RatingRequest):
                                                 "ticket's secret (?t=)")
         raise ApiError(403, "forbidden", f"this {actor.role} may not rate ticket {ticket_id}")
     outcome = h.service.rate(actor or ev.Actor(kind="visitor", role="visitor", name="visitor"), ticket_id,
-                             body.score, body.comment, source)
+                             body.score, body.comment, source, body.reason, h.config.ratings.levels)
     h.publish(outcome)
     response = jsonify({"rating": outcome.result})
     response.status_code = 201

@@ -174,6 +174,7 @@
     setText("count-desk", desk.served_today || 0);
     // Nobody at the desk yet (the idle console): this officer has served no one here today.
     setText("count-officer", me && desk.officer && desk.officer !== me.username ? "—" : (desk.officer_served_today || 0));
+    if (window.HangDoiDossiers) window.HangDoiDossiers.render(t, api, say, errorText, tr);   // issue 14
     tick();
     setBusy(state.busy);
   }
