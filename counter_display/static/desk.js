@@ -92,7 +92,7 @@
   "use strict";
   var H = window.HangDoi;
   var overlay = document.getElementById("rating");
-  if (!overlay || !window.deskSocket) return;
+  if (!overlay) return;                              // window.deskSocket opens later, in H.start
   var timer = null, ticketId = null, countdown = null, closesAt = 0;
 
   function close() {
