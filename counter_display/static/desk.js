@@ -76,9 +76,9 @@
     announcer.add(call);
   }
 
+  announcer.probe();          // at once, as before the catalog: the overlay's words are in the HTML
   H.start(function () {
     H.startClock(config, "clock-time", null);
-    announcer.probe();
     window.deskSocket = H.connect({ snapshot: onSnapshot, desk: onDesk, call: onCall }, function (on) {
       document.getElementById("offline").hidden = !on;
     });
