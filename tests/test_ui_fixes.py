@@ -6,7 +6,7 @@ a screen, as a unit:
 * the console's transfer dialog chooses nothing for the officer and lists the desk's own agency first;
 * the idle console shows 0 served, not "—";
 * a paused desk says for how long ("Tạm dừng 12 phút"), on the console and the supervisor's page;
-* the supervisor's "Gọi số này" says why it is disabled (Vietnamese, then English);
+* the supervisor's "Gọi số này" says why it is disabled (in Vietnamese, and in English after the switch);
 * /favicon.ico is an icon, not a 404;
 * the server log is in the center's time zone with its offset;
 * the phone rates with the desk display's five faces and shows the one given; the desk display's
@@ -124,8 +124,13 @@ def test_supervisor_says_why_it_cannot_call_and_how_long_a_desk_is_paused(browse
     page.click(f".ticket-row[data-ticket='{ticket['id']}']")
     page.wait_for_selector("#action-why:not([hidden])")
     assert page.is_disabled("#action-call")
-    why = page.text_content("#action-why")
-    assert "đang đóng" in why and "closed" in why            # Vietnamese, then English
+    assert page.text_content("#action-why") == "Các quầy làm dịch vụ này đều đang đóng (chưa có cán bộ đăng nhập)."
+    page.click("#lang")                                      # the same reason in English, from the catalog
+    page.wait_for_function("() => document.getElementById('action-why').textContent"
+                           " === 'Every desk for this service is closed: no officer has signed in.'")
+    assert page.is_disabled("#action-call")
+    page.click("#lang")                                      # back to Vietnamese for the rest
+    page.wait_for_function("() => document.getElementById('action-why').textContent.includes('đang đóng')")
     paused_12_minutes_ago(live, 2)
     page.reload()                                            # the overview again, with the earlier pause
     page.wait_for_selector("#view-live:not([hidden])")

@@ -76,9 +76,9 @@
     announcer.add(call);
   }
 
+  announcer.probe();          // at once, as before the catalog: the overlay's words are in the HTML
   H.start(function () {
     H.startClock(config, "clock-time", null);
-    announcer.probe();
     window.deskSocket = H.connect({ snapshot: onSnapshot, desk: onDesk, call: onCall }, function (on) {
       document.getElementById("offline").hidden = !on;
     });
@@ -92,7 +92,7 @@
   "use strict";
   var H = window.HangDoi;
   var overlay = document.getElementById("rating");
-  if (!overlay) return;                 // the socket is opened once the words are loaded (below)
+  if (!overlay) return;                              // window.deskSocket opens later, in H.start
   var timer = null, ticketId = null, countdown = null, closesAt = 0;
   // issue 14: 5 or 3 levels and a reason at low scores ([ratings]; counter_display/static/rating.js)
   var R = window.HangDoiRating, scale = null, cancelReason = null;

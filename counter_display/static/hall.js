@@ -272,6 +272,7 @@
   }
 
   H.fitScreen(1920, 1080);
+  announcer.probe();          // at once, as before the catalog: the overlay's words are in the HTML
   H.start(function () {
     // A new day: numbers restart, yesterday's calls go; a fresh page also frees a TV browser's memory.
     H.startClock(config, "clock-time", "clock-date", function () {
@@ -279,7 +280,6 @@
     });
     startTicker();
     renderAll(false);
-    announcer.probe();
     window.hallSocket = H.connect({ snapshot: onSnapshot, call: onCall, desks: onDesks, queues: onQueues }, setOffline);
   });
 })();

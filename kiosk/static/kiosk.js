@@ -25,6 +25,13 @@
   function t(key, vars) { return P.t(P.i18n.has("kiosk." + key) ? "kiosk." + key : key, vars); }
 
   function waitText(seconds, estimate) { return P.wait(seconds, estimate); }
+  /* The ticket's wait: a duration in the fact's large figures, a note ("Chưa có quầy mở", no
+     estimate yet) in smaller ones, so that it takes no more room than a figure. */
+  function setWait(ticket) {
+    var box = $("ticket-wait");
+    box.textContent = waitText(ticket.estimated_wait_s, ticket.estimate);
+    box.classList.toggle("note", P.estimateNote(ticket.estimated_wait_s, ticket.estimate) !== null);
+  }
 
   // ---- screens ----------------------------------------------------------------------------
   var SCREENS = ["agencies", "services", "priority", "ticket", "message", "closed"];
@@ -296,7 +303,7 @@
     pr.classList.toggle("hidden", !ticket.priority);
     pr.textContent = ticket.priority ? t("priority.label", { p: t("priority." + ticket.priority) }) : "";
     $("ticket-ahead").textContent = String(ticket.waiting_ahead);
-    $("ticket-wait").textContent = waitText(ticket.estimated_wait_s, ticket.estimate);
+    setWait(ticket);
     var img = $("ticket-qr");
     img.removeAttribute("src");
     loadQr(ticket.id, img);
@@ -445,7 +452,7 @@
     if (state.screen === "services") renderServices();
     if (state.screen === "priority") renderPriorities();
     if (state.screen === "ticket" && state.ticket) {
-      $("ticket-wait").textContent = waitText(state.ticket.estimated_wait_s, state.ticket.estimate);
+      setWait(state.ticket);
       var pr = $("ticket-priority");
       if (state.ticket.priority) pr.textContent = t("priority.label", { p: t("priority." + state.ticket.priority) });
       renderPrintStatus();
