@@ -143,6 +143,10 @@
     var wanted = new URLSearchParams(global.location.search).get("lang");
     if (wanted && i18n.languages.indexOf(wanted) >= 0) i18n.lang = wanted;
     document.documentElement.lang = i18n.lang;
+    // a page's language switch (button#lang) comes disabled: a tap before the catalog is here
+    // would be lost; the page's own handler is attached by now or in the next .then
+    var button = document.getElementById("lang");
+    if (button) button.disabled = false;
     return i18n;
   });
 
