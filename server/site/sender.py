@@ -60,6 +60,7 @@ class Sender:
         self._wake = None
         self._last_prune = 0.0
         self._described: tuple[float, dict, str, dict] | None = None
+        self._status_stale = False             # the last batch carried queues read before its events
 
     # ---- life -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -89,7 +90,10 @@ class Sender:
                 self._maybe_prune()
                 if sent >= self.batch:
                     continue                   # more waiting: no pause
-                self._wait(self.heartbeat_s)
+                # a batch that carried queues read before its last events is followed, once the
+                # burst is over, by a fresh heartbeat: the hub's public figures are at most
+                # DESCRIBE_EVERY_S behind the site's, not a heartbeat period
+                self._wait(min(self.heartbeat_s, DESCRIBE_EVERY_S) if self._status_stale else self.heartbeat_s)
             except Exception as err:           # noqa: BLE001 - every failure: back off and retry
                 self._link(False, err)
                 delay = BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]
@@ -174,6 +178,9 @@ class Sender:
         if heartbeat or self._described is None or now - self._described[0] >= DESCRIBE_EVERY_S:
             catalog = build_catalog(self.h)
             self._described = (now, catalog, catalog_hash(catalog), live_status(self.h))
+            self._status_stale = False
+        else:
+            self._status_stale = True
         return self._described[1], self._described[2], self._described[3]
 
     def _post(self, body: bytes) -> dict:
