@@ -116,7 +116,8 @@ def check_config(path: str) -> None:
     hub = hub_config_or_none(path)
     if hub is not None:
         click.echo(f"{path}: OK — hub {hub.hub.name}, {len(hub.sites)} sites, "
-                   f"{len(hub.calendar.closed_dates)} closed dates")
+                   f"{len(hub.calendar.closed_dates)} closed dates"
+                   + (f", {len(hub.procedures)} procedures" if hub.procedures_file else ""))
         return
     config = load_or_exit(path)
     services = sum(len(a.services) for a in config.agencies)

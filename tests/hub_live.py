@@ -23,10 +23,10 @@ def token_of(code: str) -> str:
     return f"hub-token-of-{code.lower()}-0123456789"
 
 
-def hub_toml(codes: list[str], *, link_down_after_s: float = 60, closed_dates: list[str] = ()) -> str:
+def hub_toml(codes: list[str], *, link_down_after_s: float = 60, closed_dates: list[str] = (), extra: str = "") -> str:
     lines = ["[hub]", 'name = "Tỉnh Thái Nguyên (thử)"', 'timezone = "Asia/Ho_Chi_Minh"', "port = {PORT}",
              'database = "hub.db"', f"link_down_after_s = {link_down_after_s}", "",
-             "[calendar]", f"closed_dates = {json.dumps(list(closed_dates))}"]
+             "[calendar]", f"closed_dates = {json.dumps(list(closed_dates))}", extra]
     for i, code in enumerate(codes):
         lines += ["", "[[sites]]", f'code = "{code}"', f'name = "Điểm {code}"',
                   f'kind = "{"province" if i == 0 else "commune"}"', f'token = "{token_of(code)}"']

@@ -1,6 +1,7 @@
 """The hub's HTTP API, ``/hub/v1`` (contract section 6): errors and auth as a site's API."""
 from __future__ import annotations
 
+import json
 import math
 import threading
 import zlib
@@ -8,8 +9,10 @@ import zlib
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from ..auth.users import authenticate
+from ..lookup import store
 from ..reports.base import PeriodError, parse_period
 from ..reports.export import export_csv, export_rows, export_xlsx
+from ..reports.ratings import rating_rows, ratings_csv, ratings_json, ratings_xlsx
 from ..reports.summary import summary
 from ..web.auth import client_address
 from ..web.errors import ApiError
@@ -189,3 +192,77 @@ def report_tickets():
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 
 
+
+
+# ---- the province's procedures (issue 14, contract section 8) --------------------------------
+def _read(fn, *args):
+    with hub().storage.read() as db:
+        return fn(db, *args)
+
+
+@api.get("/public/procedures")
+def public_procedures():
+    """The same search as a site's ``/api/v1/procedures`` (``q``, or ``field``; ``limit``), over
+    the catalog the hub publishes."""
+    args = request.args
+    try:
+        found = _read(store.answer, args.get("q"), args.get("field"), args.get("limit"))
+    except store.QueryError as err:
+        raise ApiError(400, err.code, err.message) from None
+    return jsonify({"procedures": found})
+
+
+@api.get("/public/procedures/fields")
+def public_procedure_fields():
+    return jsonify({"fields": _read(store.fields)})
+
+
+@api.get("/public/procedures/<code>")
+def public_procedure(code: str):
+    found = _read(store.get, code) if len(code) <= 64 else None
+    if found is None:
+        raise ApiError(404, "unknown_procedure", "there is no procedure with this code")
+    return jsonify({"procedure": found})
+
+
+@api.get("/site/procedures")
+def site_procedures():
+    """The catalog the hub publishes, whole, for a site's sender (site token): fetched when the
+    fingerprint in an ingest answer differs from the site's copy."""
+    h = hub()
+    if authenticate_site(h.config, request.headers.get("Authorization", "")) is None:
+        raise ApiError(401, "invalid_token", "unknown site token")
+    if h.config.procedures_file is None:
+        raise ApiError(404, "no_catalog", "this hub publishes no procedure catalog ([lookup] procedures)")
+    with h.storage.read() as db:
+        row = db.execute("SELECT fingerprint FROM procedure_catalog WHERE id = 1").fetchone()
+        items = db.execute("SELECT code, name, field, agency, agency_name, service, documents, fee, processing_time "
+                           "FROM procedures ORDER BY position").fetchall()
+    procedures = [{"code": r[0], "name": r[1], "field": r[2], "agency": r[3], "agency_name": r[4], "service": r[5],
+                   "documents": json.loads(r[6]), "fee": r[7], "processing_time": r[8]} for r in items]
+    return jsonify({"fingerprint": row[0] if row else None, "procedures": procedures})
+
+
+# ---- the ratings of every site (issue 14) ----------------------------------------------------
+@api.get("/reports/ratings")
+def report_ratings():
+    """One row per rating of every site (or ``site``'s): date, site, agency, desk, officer,
+    dossiers, score, reason - CSV, Excel or JSON, as a site's ``/api/v1/reports/ratings``."""
+    staff()
+    h = hub()
+    fmt = (request.args.get("format") or "csv").lower()
+    if fmt not in ("csv", "xlsx", "json"):
+        raise ApiError(400, "invalid_format", "format must be csv, xlsx or json")
+    period = _period()
+    with h.storage.read() as db:
+        rows = rating_rows(db, h.config.tz, period, sites=True)
+    if fmt == "json":
+        return jsonify({"period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
+                                   "agency": period.agency, "site": period.site},
+                        "ratings": ratings_json(rows, h.config.tz)})
+    data = ratings_csv(rows) if fmt == "csv" else ratings_xlsx(rows, h.config.hub.name)
+    name = f"hangdoi-tinh-danh-gia-{period.site or 'tat-ca'}-{period.start}_{period.end}"
+    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"})

@@ -90,6 +90,12 @@ class CalendarSection(_Strict):
         return tuple(out)
 
 
+class LookupSection(_Strict):
+    """``[lookup]`` of hub.toml (issue 14): the province's procedure catalog, which the hub
+    publishes to every site. Absent or "": the hub publishes none and sites keep their own."""
+    procedures: str = ""
+
+
 class SiteEntry(_Strict):
     code: str = Field(pattern=SITE_CODE)
     name: str = Field(min_length=1)
@@ -106,6 +112,7 @@ class SiteEntry(_Strict):
 class HubDocument(_Strict):
     hub: HubSection
     calendar: CalendarSection = CalendarSection()
+    lookup: LookupSection = LookupSection()
     sites: list[SiteEntry] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -130,8 +137,9 @@ class HubDocument(_Strict):
 class HubConfig:
     """The validated hub.toml, with paths made absolute."""
 
-    def __init__(self, doc: HubDocument, path: Path):
+    def __init__(self, doc: HubDocument, path: Path, procedures: tuple = (), procedures_file: Path | None = None):
         self.doc, self.path = doc, path
+        self.procedures, self.procedures_file = procedures, procedures_file   # the catalog it publishes
         self.hub = doc.hub
         self.sites = doc.sites
         self.calendar = doc.calendar
@@ -178,7 +186,18 @@ def parse_hub_config(data: dict, path: Path, source: str = "hub.toml") -> HubCon
                 message = "at least one [[sites]] table is required"
             problems.append(f"{_place(loc)}: {message}")
         raise ConfigError(source, problems) from None
-    return HubConfig(doc, path)
+    procedures, file = (), None
+    if doc.lookup.procedures.strip():
+        from ..lookup.catalog import read_catalog
+
+        name = doc.lookup.procedures.strip()
+        file = Path(name).expanduser()
+        file = Path(os.path.abspath(file if file.is_absolute() else path.parent / file))
+        found, problems = read_catalog(file, None, name=name)
+        if problems:
+            raise ConfigError(source, [f"lookup.procedures: {p}" for p in problems])
+        procedures = tuple(found)
+    return HubConfig(doc, path, procedures, file)
 
 
 def is_hub_document(data: dict) -> bool:

@@ -157,9 +157,15 @@ CREATE TABLE dossiers (
 # v2 (issue 14, lookup): a rating's scale (3 or 5 levels) and reason, as the site's outbox sends
 # them, and the dossier codes joined to each ticket, from the sites' ``dossier_added`` events.
 
+def _catalog_schema() -> str:
+    from ..lookup.store import SCHEMA
+    return SCHEMA
+
+
 HUB_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the hub: sites, their events, and the tables built from them", V1_HUB),
     Migration(2, "rating scale and reason, dossier codes per ticket (lookup)", V2_HUB_LOOKUP),
+    Migration(3, "the province's procedure catalog, searched as at a site (lookup)", _catalog_schema()),
 )
 
 
@@ -183,3 +189,5 @@ def sync_sites(storage: Storage, config) -> None:
             db.execute("INSERT INTO calendar (version, closed_dates) VALUES (1, ?)", [dates])
         elif row[1] != dates:
             db.execute("UPDATE calendar SET version = version + 1, closed_dates = ?", [dates])
+        from ..lookup import store          # the catalog the hub publishes (issue 14); none: none searched
+        store.replace_catalog(db, list(config.procedures))

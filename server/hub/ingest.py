@@ -9,8 +9,9 @@
   (``INSERT ... ON CONFLICT DO NOTHING``), the ticket's row as the site sent it (newest sequence
   wins), the rating, a ``dossier_added`` event's code, and the desk's state from the event's type
   (any other type is kept as an event and changes nothing else);
-- the answer is ``{"ack": hw, "catalog_hash", "calendar"}``: the highest sequence kept, the
-  catalog the hub has, and the closed dates the province publishes.
+- the answer is ``{"ack": hw, "catalog_hash", "calendar"[, "procedures"]}``: the highest sequence
+  kept, the catalog the hub has, the closed dates the province publishes, and the fingerprint of
+  the procedure catalog it publishes (when hub.toml names one).
 """
 from __future__ import annotations
 
@@ -181,7 +182,7 @@ def ingest(storage, config, site: str, batch: Batch, now: float) -> dict:
             apply_events(db, site, fresh, now)
             hw = fresh[-1][0]
         _seen(db, site, now, last_seen, link_since, config, batch, hw)
-        answer = answer_for(db, site, hw)
+        answer = answer_for(db, site, hw, publishes_procedures=config.procedures_file is not None)
     if gap:
         raise IngestError(409, "gap", f"the hub has every event up to {hw}; this batch starts at {items[0].seq}",
                           ack=hw)
@@ -197,10 +198,17 @@ def _seen(db, site, now, last_seen, link_since, config, batch: Batch, hw: int) -
         [hw, now, now, now if down else link_since, status, status, now, site])
 
 
-def answer_for(db, site: str, hw: int) -> dict:
+def answer_for(db, site: str, hw: int, *, publishes_procedures: bool = False) -> dict:
     version, dates = db.execute("SELECT version, closed_dates FROM calendar").fetchone()
     digest = db.execute("SELECT catalog_hash FROM sites WHERE code = ?", [site]).fetchone()[0]
-    return {"ack": hw, "catalog_hash": digest, "calendar": {"version": version, "closed_dates": json.loads(dates)}}
+    answer = {"ack": hw, "catalog_hash": digest, "calendar": {"version": version, "closed_dates": json.loads(dates)}}
+    if publishes_procedures:
+        # issue 14: the fingerprint of the province's procedure catalog; a site whose copy differs
+        # fetches it (GET /hub/v1/site/procedures) - it is far too big to ride on every answer
+        row = db.execute("SELECT fingerprint, procedures FROM procedure_catalog WHERE id = 1").fetchone()
+        if row is not None:
+            answer["procedures"] = {"fingerprint": row[0], "count": row[1]}
+    return answer
 
 
 TICKET_COLUMNS = ("id", "day", "code", "service", "agency", "priority", "status", "issued_at", "queued_at",

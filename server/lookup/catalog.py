@@ -30,7 +30,7 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_PROCEDURES = 20000
 MAX_TEXT = 500
 MAX_DOCUMENTS = 60
-FIELDS = ("code", "name", "field", "agency", "service", "documents", "fee", "processing_time")
+FIELDS = ("code", "name", "field", "agency", "agency_name", "service", "documents", "fee", "processing_time")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -62,11 +62,14 @@ class CatalogError(Exception):
         return "\n".join([f"{self.source}: {n} problem{'' if n == 1 else 's'}", *(f"  {p}" for p in self.problems)])
 
 
-def read_catalog(path: str | os.PathLike, services: Mapping[str, tuple[str, str]],
+def read_catalog(path: str | os.PathLike, services: Mapping[str, tuple[str, str]] | None,
                  agencies: Mapping[str, str] | None = None, *, name: str | None = None
                  ) -> tuple[list[Procedure], list[str]]:
     """Read a catalog file: (procedures, problems). Problems are ``"<file>: <place>: <message>"``.
-    ``services``: service code -> (agency code, agency name); ``agencies``: agency code -> name."""
+    ``services``: service code -> (agency code, agency name); ``agencies``: agency code -> name.
+    ``services=None``: the provincial hub's catalog, which names the services of the province
+    (no one config has them all): every entry then gives its ``agency`` and ``agency_name``, and
+    ``service`` is only checked to be a code; each site offers a ticket where it has that service."""
     path = Path(path)
     shown = name or path.name
     try:
@@ -156,11 +159,13 @@ def _text(item: dict, key: str, place: str, problems: list[str], required: bool)
     return value
 
 
-def parse_entries(entries: list[tuple[str, Any]], services: Mapping[str, tuple[str, str]],
+def parse_entries(entries: list[tuple[str, Any]], services: Mapping[str, tuple[str, str]] | None,
                   agencies: Mapping[str, str] | None = None) -> tuple[list[Procedure], list[str]]:
-    """Check ``(place, item)`` pairs; return the good procedures and every problem with its place."""
+    """Check ``(place, item)`` pairs; return the good procedures and every problem with its place.
+    ``services=None``: the hub's catalog (see ``read_catalog``)."""
+    hub = services is None
     agencies = dict(agencies or {})
-    for agency_code, agency_name in services.values():
+    for agency_code, agency_name in (services or {}).values():
         agencies.setdefault(agency_code, agency_name)
     problems: list[str] = []
     out: list[Procedure] = []
@@ -170,7 +175,7 @@ def parse_entries(entries: list[tuple[str, Any]], services: Mapping[str, tuple[s
     for place, item in entries:
         sep = "." if place.startswith(("[", "procedures")) else ", "
         if not isinstance(item, dict):
-            problems.append(f"{place}: expected an object with {', '.join(FIELDS[:5])}...")
+            problems.append(f"{place}: expected an object with code, name, field, service, agency...")
             continue
         before = len(problems)
         for key in item:
@@ -178,7 +183,8 @@ def parse_entries(entries: list[tuple[str, Any]], services: Mapping[str, tuple[s
                 problems.append(f"{place}{sep}{key}: unknown key (known: {', '.join(FIELDS)})")
         code, name, fld = (_text(item, k, place, problems, True) for k in ("code", "name", "field"))
         service = _text(item, "service", place, problems, True)
-        agency = _text(item, "agency", place, problems, False)
+        agency = _text(item, "agency", place, problems, hub)
+        named = _text(item, "agency_name", place, problems, hub)
         fee = _text(item, "fee", place, problems, False)
         time_ = _text(item, "processing_time", place, problems, False)
         if code and not _CODE.fullmatch(code):
@@ -187,10 +193,16 @@ def parse_entries(entries: list[tuple[str, Any]], services: Mapping[str, tuple[s
             problems.append(f"{place}{sep}code: duplicate procedure code {code!r} (also {seen[code]})")
         elif code:
             seen[code] = place
-        if service and service not in services:
-            problems.append(f"{place}{sep}service: unknown service {service!r}")
-        if agency and agency not in agencies:
-            problems.append(f"{place}{sep}agency: unknown agency {agency!r}")
+        if hub:
+            for key, value in (("service", service), ("agency", agency)):
+                if value and not _CODE.fullmatch(value):
+                    problems.append(f"{place}{sep}{key}: must be a code (letters, digits, \".\", \"-\", \"_\"); "
+                                    f"got {value!r}")
+        else:
+            if service and service not in services:
+                problems.append(f"{place}{sep}service: unknown service {service!r}")
+            if agency and agency not in agencies:
+                problems.append(f"{place}{sep}agency: unknown agency {agency!r}")
         documents = item.get("documents", [])
         if not isinstance(documents, list) or not all(isinstance(d, str) for d in documents):
             problems.append(f"{place}{sep}documents: expected a list of texts")
@@ -200,7 +212,9 @@ def parse_entries(entries: list[tuple[str, Any]], services: Mapping[str, tuple[s
         if len(problems) > before:
             continue
         agency_code = agency or services[service][0]
-        out.append(Procedure(code=code, name=name, field=fld, agency=agency_code, agency_name=agencies[agency_code],
+        # a center names its own agencies; the hub's catalog (or an agency no config has) says it
+        agency_name = agencies.get(agency_code) or named
+        out.append(Procedure(code=code, name=name, field=fld, agency=agency_code, agency_name=agency_name,
                              service=service, documents=tuple(" ".join(d.split()) for d in documents if d.strip()),
                              fee=fee, processing_time=time_))
     return out, problems

@@ -37,21 +37,36 @@ def source_label(source: str) -> str:
     return i18n.t(f"report.source.{source}") if source in SOURCES else source
 
 
-def rating_rows(db, tz: ZoneInfo, period: Period, site: str = "") -> list[dict]:
-    sql = """
+_SITE_SQL = """
 SELECT r.at, r.day, t.agency, a.name, r.desk, u.username, t.code, r.score, r.levels, r.reason, r.comment, r.source,
-       (SELECT group_concat(code, '; ') FROM (SELECT code FROM dossiers d WHERE d.ticket = t.id ORDER BY d.id))
-FROM ratings r JOIN tickets t ON t.id = r.ticket JOIN agencies a ON a.code = t.agency
-LEFT JOIN users u ON u.id = r.officer
-WHERE r.day BETWEEN :from AND :to AND (:agency IS NULL OR t.agency = :agency)
-ORDER BY r.at, r.ticket"""
+       {dossiers}, {site}
+FROM ratings r JOIN tickets t ON {same_ticket} JOIN agencies a ON {same_agency}
+LEFT JOIN {officers} u ON {same_officer}
+WHERE r.day BETWEEN :from AND :to AND (:agency IS NULL OR t.agency = :agency){site_filter}
+ORDER BY r.at, {order}"""
+_ONE_SITE = _SITE_SQL.format(
+    dossiers="(SELECT group_concat(code, '; ') FROM (SELECT code FROM dossiers d WHERE d.ticket = t.id ORDER BY d.id))",
+    site="''", same_ticket="t.id = r.ticket", same_agency="a.code = t.agency", officers="users",
+    same_officer="u.id = r.officer", site_filter="", order="r.ticket")
+_EVERY_SITE = _SITE_SQL.format(            # the hub's tables (issue 12): every key has its site
+    dossiers="(SELECT group_concat(code, '; ') FROM (SELECT code FROM dossiers d WHERE d.site = r.site "
+             "AND d.ticket = t.id ORDER BY d.at, d.code))",
+    site="r.site", same_ticket="t.site = r.site AND t.id = r.ticket", same_agency="a.site = t.site AND a.code = t.agency",
+    officers="officers", same_officer="u.site = r.site AND u.id = r.officer",
+    site_filter=" AND (:site IS NULL OR r.site = :site)", order="r.site, r.ticket")
+
+
+def rating_rows(db, tz: ZoneInfo, period: Period, site: str = "", *, sites: bool = False) -> list[dict]:
+    """One row per rating of the period. A site's own database: ``site`` is its code (or "" for
+    a lone center). ``sites``: the hub's database, every site's ratings (or ``period.site``'s),
+    each with its site's code, the officers' names as the sites sent them."""
     out = []
-    for r in db.execute(sql, period.params()):
+    for r in db.execute(_EVERY_SITE if sites else _ONE_SITE, period.params()):
         levels = r[8] or 5
         out.append({
             "rated_at": datetime.fromtimestamp(r[0], tz).replace(tzinfo=None, microsecond=0), "day": r[1],
-            "site": site, "agency": r[2], "agency_name": r[3], "desk": r[4], "officer": r[5], "ticket": r[6],
-            "dossiers": [d for d in (r[12] or "").split("; ") if d], "score": r[7], "levels": levels,
+            "site": r[13] if sites else site, "agency": r[2], "agency_name": r[3], "desk": r[4], "officer": r[5],
+            "ticket": r[6], "dossiers": [d for d in (r[12] or "").split("; ") if d], "score": r[7], "levels": levels,
             "score_5": r[7] if levels != 3 else 1 + (r[7] - 1) * 2, "reason": r[9], "comment": r[10],
             "source": r[11], "_at": r[0]})
     return out

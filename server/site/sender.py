@@ -9,7 +9,8 @@ when large)::
 
     {"site": CODE, "events": [{"seq": N, "m": MESSAGE}, ...],   # contiguous, oldest first, <= BATCH
      "catalog": {...} | null, "catalog_hash": H, "status": {...}, "calendar_version": V | null}
-    → 200 {"ack": HW, "catalog_hash": H', "calendar": {"version", "closed_dates"}}
+    → 200 {"ack": HW, "catalog_hash": H', "calendar": {"version", "closed_dates"},
+           "procedures": {"fingerprint", "count"}}           # when the hub publishes a catalog
     → 409 {"error": {"code": "gap"}, "ack": HW}        # resend from HW + 1
 
 The hub's ``ack`` (the highest sequence it has kept, per site) is the only truth: the sender
@@ -29,6 +30,7 @@ import urllib.request
 
 from .calendar import stored_version, store_calendar
 from .catalog import build_catalog, catalog_hash, live_status
+from .procedures import ProcedureFollower
 
 log = logging.getLogger("hangdoi.site")
 
@@ -54,6 +56,7 @@ class Sender:
         self.acked: int | None = None          # the hub's high-water mark, once it has answered
         self.hub_catalog: str | None = None
         self.calendar_version = stored_version(h.storage)
+        self.procedures = ProcedureFollower(h, site)   # the province's procedure catalog (issue 14)
         self.link_up: bool | None = None
         self.last_ok_at: float | None = None
         self._greenlet = None
@@ -151,6 +154,7 @@ class Sender:
         calendar = answer.get("calendar")
         if isinstance(calendar, dict):
             self.calendar_version = store_calendar(self.h.storage, calendar, self.calendar_version)
+        self.procedures.seen(answer)
         return len(rows)
 
     def _check_mark(self, rows) -> None:

@@ -247,6 +247,11 @@ def register(app, h) -> None:
     procedures = list(h.config.lookup.procedures)
     if h.config.lookup.procedures_file is None:
         return
+    if h.config.site is not None:
+        from ..site.procedures import stored_fingerprint
+        if stored_fingerprint(h.storage):           # the hub's catalog (issue 14) wins over the file
+            log.info("procedure catalog: the hub's copy (%s is not loaded)", h.config.lookup.procedures_file.name)
+            return
     changed = h.storage.run_write(lambda db: store.replace_catalog(db, procedures, h.clock.now()))
     if changed:
         log.info("procedure catalog loaded: %d procedures from %s", len(procedures), h.config.lookup.procedures_file)
