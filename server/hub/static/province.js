@@ -217,21 +217,23 @@
   }
   $("report-form").addEventListener("submit", (e) => { e.preventDefault(); report(); });
 
-  async function download(format) {
+  async function download(format, what) {    // what: "tickets" or "ratings" (one row per rating, issue 14)
     const q = query();
     q.set("format", format);
-    const r = await fetch(`/hub/v1/reports/tickets?${q}`, { headers: auth() });
+    const r = await fetch(`/hub/v1/reports/${what || "tickets"}?${q}`, { headers: auth() });
     if (!r.ok) { show(`Không tải được (${r.status})`); return; }
     const blob = await r.blob();
     const a = HD.el("a");
     a.href = URL.createObjectURL(blob);
-    a.download = `hangdoi-tinh-${q.get("site") || "tat-ca"}-${q.get("from")}_${q.get("to")}.${format}`;
+    a.download = `hangdoi-tinh-${what === "ratings" ? "danh-gia-" : ""}${q.get("site") || "tat-ca"}-${q.get("from")}_${q.get("to")}.${format}`;
     document.body.append(a);
     a.click();
     a.remove();
   }
   $("csv").addEventListener("click", () => download("csv"));
   $("xlsx").addEventListener("click", () => download("xlsx"));
+  $("ratings-csv").addEventListener("click", () => download("csv", "ratings"));
+  $("ratings-xlsx").addEventListener("click", () => download("xlsx", "ratings"));
 
   HD.json("/hub/v1/public/sites").then((d) => {
     HD.tz = d.hub.timezone || HD.tz;

@@ -84,9 +84,15 @@
       select.value = current;
     }
     $("updated").textContent = `Cập nhật lúc ${HD.clock()} (updated)`;
+    HD.publicSites = data;                     // the lookup's "where to take a number" reads it
     render();
   }
   $("service").addEventListener("change", render);
+  HD.showService = (name) => {                 // from the lookup: list the sites for this service
+    $("service").value = name;
+    render();
+    $("updated").scrollIntoView({ behavior: "smooth", block: "start" });
+  };
   load();
   setInterval(load, 15000);
 })();
