@@ -4,7 +4,7 @@ It stays connected to the server over Socket.IO with the kiosk's token (reconnec
 with backoff), prints every ticket job of its kiosk through ``kiosk.printers`` (the job is
 rendered here, for this printer's paper width and QR support, then cut), acknowledges each job,
 and reports the printer's state (online, paper_low, paper_out, offline, unknown) on every change
-and every minute. The protocol is described in ``kiosk.web``.
+and every minute. The protocol is described in ``server.printing.relay``.
 
 Nothing is printed twice: the agent remembers the jobs it has answered, so a job the server sends
 again after a reconnect (because the answer was lost) is only acknowledged again. A job that

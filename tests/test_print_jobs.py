@@ -1,4 +1,4 @@
-"""Durable print jobs (server.printing) and the server's side of the print agent protocol (kiosk.web),
+"""Durable print jobs (server.printing) and the server's side of the print agent protocol (server.printing.relay),
 in one process: Flask's test client issues tickets, Flask-SocketIO's test client plays the agent."""
 from __future__ import annotations
 

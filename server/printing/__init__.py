@@ -2,7 +2,7 @@
 
 A ticket issued by a kiosk gets one row in ``print_jobs`` inside the very transaction that
 issues it (``server.rules.tickets``), so a committed ticket always has its job. The web layer
-(``kiosk.web``) hands jobs to that kiosk's print agent and records its answers here.
+(``server.printing.relay``) hands jobs to that kiosk's print agent and records its answers here.
 
 Job life: ``pending`` (created) → ``sent`` (handed to an agent, maybe more than once) →
 ``printed`` | ``failed`` (the agent's answer) | ``expired`` (older than ``printing.max_delay_s``

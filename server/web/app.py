@@ -106,12 +106,21 @@ def create_app(config: Config, *, storage: Storage | None = None, clock: Clock |
     app.register_blueprint(audio)
     register_error_handlers(app)
     hub.realtime = Realtime(app, hub, async_mode)
-    import counter_display.web
-    import kiosk.web
-    from . import pages, supervision
+    from ..printing.relay import PrintRelay
+    from . import display_pages, kiosk_pages, pages, supervision, ticket_images
+    from .idempotency import IssueGuard
 
-    for register in (pages.register, supervision.register, counter_display.web.register, kiosk.web.register):
+    for register in (pages.register, supervision.register, display_pages.register):
         register(app, hub)
+    app.register_blueprint(kiosk_pages.pages)           # /kiosk, /t/ID (the phone), /kiosk-static
+    app.register_blueprint(ticket_images.api)           # ticket.png, qr.png
+    guard = IssueGuard(storage=hub.storage if hub.config.server.message_queue else None)
+    app.before_request(guard.before)                    # Idempotency-Key on POST /tickets
+    app.after_request(guard.after)
+    app.teardown_request(guard.teardown)
+    hub.issue_guard = guard
+    if hub.realtime is not None:
+        hub.printing = PrintRelay(hub)                  # the print agents' side of Socket.IO
     from .lookup import register as register_lookup; register_lookup(app, hub)  # noqa: E702 — issue 14, lookup
     # outermost, in front of Flask-SocketIO's own middleware: Engine.IO never sees a bad POST
     app.wsgi_app = TransportGuard(app.wsgi_app, hub.realtime.socketio.server.eio.max_http_buffer_size)

@@ -1,4 +1,5 @@
-"""Pages of the hall board and the desk displays (contract section 4).
+"""Pages of the hall board and the desk displays (contract section 4); their static files and
+templates live in ``counter_display/``, the screens' folder.
 
     /display/hall?token=DISPLAY_TOKEN          the waiting-area board (a display of kind "hall")
     /display/desk/N?token=DISPLAY_TOKEN        the screen above desk N (a display of kind "desk" for N)
@@ -17,16 +18,20 @@ import io
 import re
 import time
 import wave
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, request, send_file
 
-from server.announce import SpeechError, spoken_text
-from server import i18n
-from server.web.announcements import was_called
-from server.web.pages import render_page
+import counter_display
 
-display = Blueprint("counter_display", __name__, static_folder="static", static_url_path="/display-static",
-                    template_folder="templates")
+from .. import i18n
+from ..announce import SpeechError, spoken_text
+from .announcements import was_called
+from .pages import render_page
+
+DISPLAY_DIR = Path(counter_display.__file__).resolve().parent   # the screens' folder: static files, templates
+display = Blueprint("counter_display", __name__, static_folder=str(DISPLAY_DIR / "static"),
+                    static_url_path="/display-static", template_folder=str(DISPLAY_DIR / "templates"))
 
 MAX_TOKEN_LENGTH = 512
 BATCH_MAX = 6
