@@ -304,7 +304,7 @@ def followers_bench(n: int) -> int:
     from server.clock import FixedClock
     from server.config import parse_config
     from server.rules import Actor, QueueService, RuleContext
-    from server.rules.views import ticket_row, ticket_view, waiting_views
+    from server.rules.shapes import ticket_row, ticket_view, waiting_views
     from server.storage import Storage
     from server.storage.sync import sync_config
 

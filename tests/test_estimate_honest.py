@@ -11,7 +11,7 @@ import pytest
 from kiosk.ticket_layout import wait_text
 from server.config import parse_config
 from server.rules import QueueService, RuleContext
-from server.rules.views import ticket_row, ticket_view, waiting_views
+from server.rules.shapes import ticket_row, ticket_view, waiting_views
 from tests.conftest import KIOSK, OFFICER_STP, SMALL_CENTER, bearer, staff_tokens
 
 OFFICER_CA = replace(OFFICER_STP, agency="CA", name="officer-ca")

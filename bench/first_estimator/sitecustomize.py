@@ -6,14 +6,14 @@ for comparisons only:
 (an absolute path: the server runs in the simulation's temporary folder)
 
 The processes started then (``hangdoi serve`` included) swap the replay estimator of
-``server.rules.views`` for the first formula, ``(ahead + 0.5) × mean / open desks`` (0 when an open
+``server.rules.shapes`` for the first formula, ``(ahead + 0.5) × mean / open desks`` (0 when an open
 desk is idle), with its 30-second floor on service times. Nothing else changes.
 """
 import importlib.abc
 import importlib.util
 import sys
 
-TARGET = "server.rules.views"
+TARGET = "server.rules.shapes"
 
 
 def _first_ticket_estimate(db, ctx, row, ahead):

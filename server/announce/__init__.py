@@ -19,6 +19,14 @@ from .wording import LETTER_NAMES, announcement_text, code_words, number_words, 
 CHIME_WAV = Path(__file__).resolve().parents[2] / "sounds" / "chime.wav"
 """The project's chime (made by sounds/make_chime.py), 22050 Hz mono 16-bit."""
 
+
+
+def voice_for(config) -> SpeechSynthesizer:
+    """The center's voice: its ``[announce] voice``, the project's chime, WAVs cached next to the database."""
+    return SpeechSynthesizer(config.server.database.parent / "announcements", voice=config.announce.voice,
+                             chime_path=CHIME_WAV)
+
+
 __all__ = [
     "CHIME_WAV",
     "LETTER_NAMES",
@@ -29,4 +37,5 @@ __all__ = [
     "find_voice_id",
     "number_words",
     "spoken_text",
+    "voice_for",
 ]

@@ -118,7 +118,7 @@ def device_state(db, device: str) -> dict | None:
 
 def job_payload(db, ctx, center_name: str, job: dict, now: float, max_delay_s: float) -> dict[str, Any] | None:
     """What the agent needs to print a job: the ticket (contract shape) and the ticket's other lines."""
-    from ..rules.views import ticket_row, ticket_view
+    from ..rules.shapes import ticket_row, ticket_view
 
     row = ticket_row(db, job["ticket"])
     if row is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import events as ev
 from .context import RuleContext
 from .errors import Conflict, Invalid, NotFound
-from .views import ticket_row, ticket_view
+from .shapes import ticket_row, ticket_view
 
 
 def _desk(db, number: int) -> dict:

@@ -14,7 +14,7 @@ from . import desks, dossiers, end_of_day, ratings, supervision, tickets
 from .context import RuleContext
 from .errors import NotFound
 from .events import SYSTEM, Actor, Event
-from .views import desk_view, queues_view, ticket_row, ticket_view
+from .shapes import desk_view, queues_view, ticket_row, ticket_view
 
 
 @dataclass

@@ -19,7 +19,7 @@ from __future__ import annotations
 from . import events as ev
 from .context import RuleContext
 from .errors import Conflict, NotFound
-from .views import ticket_row, ticket_view
+from .shapes import ticket_row, ticket_view
 
 MAX_REASON = 200
 

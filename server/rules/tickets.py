@@ -8,7 +8,7 @@ from . import events as ev
 from .context import PRIORITIES, RuleContext
 from .errors import Invalid, NotFound, RateLimited
 from .hours import check_issuing
-from .views import ticket_row, ticket_view
+from .shapes import ticket_row, ticket_view
 
 
 def format_code(prefix: str, number: int) -> str:

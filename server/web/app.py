@@ -96,12 +96,13 @@ def create_app(config: Config, *, storage: Storage | None = None, clock: Clock |
     app.extensions["hangdoi"] = hub
     hub.app = app
 
-    from .announcements import audio, make_voice
+    from ..announce import voice_for
+    from .audio import audio
     from .api import api
     from .realtime import Realtime
 
     if voice:
-        hub.voice = make_voice(config)
+        hub.voice = voice_for(config)
     app.register_blueprint(api)
     app.register_blueprint(audio)
     register_error_handlers(app)

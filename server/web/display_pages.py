@@ -26,7 +26,7 @@ import counter_display
 
 from .. import i18n
 from ..announce import SpeechError, spoken_text
-from .announcements import was_called
+from .audio import was_called
 from .pages import render_page
 
 DISPLAY_DIR = Path(counter_display.__file__).resolve().parent   # the screens' folder: static files, templates

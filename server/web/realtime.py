@@ -59,10 +59,10 @@ from ..rules import Outcome
 from ..rules import events as ev
 from ..rules.errors import NotFound
 from ..storage import put_setting
-from .announcements import call_payload
+from .calls import call_payload, public_call, recent_calls
 from .auth import actor_for_token
-from ..rules.views import waiting_views
-from .views import compact_desk, public_call, recent_calls, snapshot_desks
+from ..rules.shapes import waiting_views
+from .desk_snapshot import compact_desk, snapshot_desks
 
 log = logging.getLogger("hangdoi.realtime")
 

@@ -1,44 +1,16 @@
-"""What a call looks like on screens (``C`` of contract section 5) and the audio that says it."""
+"""The announcement's audio: ``/audio/call/CODE/DESK.wav``, spoken only for calls that happened."""
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, send_file
 
-from ..announce import CHIME_WAV, SpeechError, SpeechSynthesizer, announcement_text, spoken_text
-from ..rules.views import ticket_row, ticket_view
+from ..announce import spoken_text
+from ..announce import SpeechError
 
 audio = Blueprint("audio", __name__)
 CODE_RE = re.compile(r"^(?:[A-Z]{1,3}|[1-9])\d{3,6}$")
-
-
-def make_voice(config) -> SpeechSynthesizer:
-    cache = config.server.database.parent / "announcements"
-    return SpeechSynthesizer(cache, voice=config.announce.voice, chime_path=CHIME_WAV)
-
-
-def audio_url(hub, code: str, desk: int) -> str:
-    return f"{hub.config.center.public_url}/audio/call/{quote(code)}/{desk}.wav"
-
-
-def call_payload(db, hub, ticket_id: int, desk: int, at: float, recall: bool, prerender: bool = False) -> dict | None:
-    row = ticket_row(db, ticket_id)
-    if row is None:
-        return None
-    name = db.execute("SELECT name FROM desks WHERE number = ?", [desk]).fetchone()
-    template = hub.config.announce.template
-    if prerender and hub.voice is not None:
-        hub.voice.submit(spoken_text(template, row["code"], desk), hub.config.announce.repeat)
-    return {
-        "ticket": ticket_view(db, hub.service.ctx, row),
-        "desk": {"number": desk, "name": name[0] if name else f"Quầy {desk}"},
-        "called_at": hub.clock.iso(at),
-        "recall": recall,
-        "announcement": {"text": announcement_text(template, row["code"], desk),
-                         "audio_url": audio_url(hub, row["code"], desk)},
-    }
 
 
 def was_called(hub, code: str, desk: int) -> bool:

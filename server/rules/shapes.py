@@ -1,4 +1,5 @@
-"""The public shape of tickets, desks and queues (contract section 3), read inside a transaction."""
+"""The public shapes of tickets, desks and queues (T, D, Q of contract section 3), read inside a
+transaction: what the API answers and the pushes carry."""
 from __future__ import annotations
 
 from typing import Any
