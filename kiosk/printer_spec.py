@@ -25,6 +25,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 FORMS = ("usb:VID:PID, serial:DEVICE[:BAUD], network:HOST[:PORT], file:PATH, cups:QUEUE, "
          "preview:DIR, optionally followed by ,width=576|384 and ,qr=native|image")
@@ -39,29 +40,76 @@ class PrinterSpecError(ValueError):
 
 @dataclass(frozen=True)
 class PrinterSpec:
-    kind: str  # usb | serial | network | file | cups | preview
-    vendor_id: int | None = None  # usb
-    product_id: int | None = None  # usb
-    device: str | None = None  # serial
-    baudrate: int | None = None  # serial
-    host: str | None = None  # network (IPv6 without brackets)
-    port: int | None = None  # network
-    path: str | None = None  # file: the file; preview: the directory
-    queue: str | None = None  # cups
+    """What every printer has: its kind and the paper options. One subclass per kind holds what
+    that kind needs to be reached, and nothing else."""
+    kind: ClassVar[str] = ""
     width_dots: int = 576
     native_qr: bool = True
 
+    def target(self) -> str:
+        raise NotImplementedError
+
     def __str__(self) -> str:
-        target = {
-            "usb": lambda: f"{self.vendor_id:04x}:{self.product_id:04x}",
-            "serial": lambda: f"{self.device}:{self.baudrate}",
-            "network": lambda: (f"[{self.host}]" if ":" in self.host else self.host) + f":{self.port}",
-            "file": lambda: self.path,
-            "preview": lambda: self.path,
-            "cups": lambda: self.queue,
-        }[self.kind]()
         opts = ("" if self.width_dots == 576 else f",width={self.width_dots}") + ("" if self.native_qr else ",qr=image")
-        return f"{self.kind}:{target}{opts}"
+        return f"{self.kind}:{self.target()}{opts}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsbSpec(PrinterSpec):
+    kind: ClassVar[str] = "usb"
+    vendor_id: int
+    product_id: int
+
+    def target(self) -> str:
+        return f"{self.vendor_id:04x}:{self.product_id:04x}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SerialSpec(PrinterSpec):
+    kind: ClassVar[str] = "serial"
+    device: str
+    baudrate: int = 9600
+
+    def target(self) -> str:
+        return f"{self.device}:{self.baudrate}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSpec(PrinterSpec):
+    kind: ClassVar[str] = "network"
+    host: str                     # IPv6 without brackets
+    port: int = 9100
+
+    def target(self) -> str:
+        return (f"[{self.host}]" if ":" in self.host else self.host) + f":{self.port}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileSpec(PrinterSpec):
+    kind: ClassVar[str] = "file"
+    path: str                     # jobs are appended to it
+
+    def target(self) -> str:
+        return self.path
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreviewSpec(FileSpec):
+    kind: ClassVar[str] = "preview"
+    # path: the directory each ticket goes to as a PNG
+
+
+@dataclass(frozen=True, kw_only=True)
+class CupsSpec(PrinterSpec):
+    kind: ClassVar[str] = "cups"
+    queue: str                    # sent raw
+
+    def target(self) -> str:
+        return self.queue
+
+
+SPECS: dict[str, type[PrinterSpec]] = {c.kind: c for c in (UsbSpec, SerialSpec, NetworkSpec, FileSpec, PreviewSpec,
+                                                              CupsSpec)}
 
 
 def _fail(message: str) -> PrinterSpecError:
@@ -158,7 +206,7 @@ def parse_printer_spec(spec: str) -> PrinterSpec:
     kind = kind.lower()
     if not sep:
         raise _fail(f'printer spec "{spec}" is not KIND:TARGET')
-    if kind not in ("usb", "serial", "network", "file", "cups", "preview"):
+    if kind not in SPECS:
         raise _fail(f'unknown printer kind "{kind}"')
     rest, opts = _options(rest)
     if not rest:
@@ -180,4 +228,4 @@ def parse_printer_spec(spec: str) -> PrinterSpec:
         if "\x00" in rest:
             raise _fail(f"{kind}: path contains a NUL character")
         fields = {"path": rest}
-    return PrinterSpec(kind, **fields, **opts)
+    return SPECS[kind](**fields, **opts)

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from .escpos_decode import decode_job
 from .escpos_job import job_name, ticket_job
-from .printer_spec import PrinterSpec
+from .printer_spec import CupsSpec, NetworkSpec, PreviewSpec, PrinterSpec, SerialSpec, UsbSpec
 from .ticket_layout import TicketPrint
 
 PAPER_STATUS = b"\x10\x04\x04"  # DLE EOT 4: real-time paper sensor status
@@ -158,7 +158,7 @@ class NetworkPrinter(Printer):
     ``confirms``: whether the printer answers DLE EOT 4 (None until asked by ``status``): then each
     job ends with that query and counts as printed only once the answer came after it."""
 
-    def __init__(self, spec: PrinterSpec, width_dots: int):
+    def __init__(self, spec: NetworkSpec, width_dots: int):
         super().__init__(spec, width_dots)
         self.what = f"network printer {spec.host}:{spec.port}"
         self.confirms: bool | None = None
@@ -299,7 +299,7 @@ class _DevicePrinter(Printer):
 
 
 class UsbPrinter(_DevicePrinter):
-    def __init__(self, spec: PrinterSpec, width_dots: int):
+    def __init__(self, spec: UsbSpec, width_dots: int):
         super().__init__(spec, width_dots)
         self.what = f"USB printer {spec.vendor_id:04x}:{spec.product_id:04x}"
 
@@ -328,7 +328,7 @@ class UsbPrinter(_DevicePrinter):
 
 
 class SerialPrinter(_DevicePrinter):
-    def __init__(self, spec: PrinterSpec, width_dots: int):
+    def __init__(self, spec: SerialSpec, width_dots: int):
         super().__init__(spec, width_dots)
         self.what = f"serial printer {spec.device}"
 
@@ -364,7 +364,7 @@ class FilePrinter(Printer):
 
 
 class CupsQueuePrinter(Printer):
-    def __init__(self, spec: PrinterSpec, width_dots: int):
+    def __init__(self, spec: CupsSpec, width_dots: int):
         super().__init__(spec, width_dots)
         self.what = f"CUPS queue {spec.queue}"
 
@@ -405,7 +405,7 @@ class CupsQueuePrinter(Printer):
 class PreviewPrinter(Printer):
     """Writes each job as ``DIR/<name>.png`` (e.g. 20261122-083015-A012.png)."""
 
-    def __init__(self, spec: PrinterSpec, width_dots: int):
+    def __init__(self, spec: PreviewSpec, width_dots: int):
         super().__init__(spec, width_dots)
         self.directory = Path(spec.path)
         self.last_path: Path | None = None
