@@ -30,7 +30,8 @@ PAGE_FILES = sorted(
      for p in (ROOT / folder).rglob("*") if p.suffix in (".js", ".html") and "vendor" not in p.parts])
 #: Python modules whose user-facing words come from the catalog (strings other than docstrings)
 PYTHON_FILES = ["server/printing/jobs.py", "server/reports/export.py", "server/reports/ratings.py", "server/rules/ratings.py",
-                "kiosk/ticket_layout.py", "kiosk/web.py", "counter_display/web.py"]
+                "kiosk/ticket_layout.py", "server/web/kiosk_pages.py", "server/web/display_pages.py",
+                "server/web/ticket_images.py", "server/printing/relay.py"]
 #: what must stay: the letters the ticket layout measures its line height with
 ALLOWED_PYTHON = {"kiosk/ticket_layout.py": {"ẤẦẨẪẬỚỜỞỠỢÁ|", "gjpqyỵỴ|"}}
 

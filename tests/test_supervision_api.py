@@ -331,14 +331,16 @@ def test_the_supervisor_page_is_static_and_locked_down(client):
     assert "/static/vendor/chart.umd.min.js" in html and "/static/vendor/socket.io.min.js" in html
     assert "<script>" not in html and " style=" not in html and "onclick" not in html
     assert "Set-Cookie" not in r.headers
-    assert html.index("/static/staff.js") < html.index("/static/supervisor/supervisor.js")
-    for asset in ("/static/supervisor/supervisor.js", "/static/supervisor/supervisor.css",
-                  "/static/vendor/chart.umd.min.js", "/static/staff.js"):
+    tabs = ("page", "live", "tickets", "reports", "users", "start")      # loaded in this order, start last
+    where = [html.index(f"/static/supervisor/{name}.js") for name in tabs]
+    assert html.index("/static/staff.js") < where[0] and where == sorted(where)
+    for asset in [f"/static/supervisor/{name}.js" for name in tabs] + [
+            "/static/supervisor/supervisor.css", "/static/vendor/chart.umd.min.js", "/static/staff.js"]:
         assert client.get(asset).status_code == 200, asset
-    page_js = client.get("/static/supervisor/supervisor.js").get_data(as_text=True)
+    page_js = client.get("/static/supervisor/page.js").get_data(as_text=True)
     shared_js = client.get("/static/staff.js").get_data(as_text=True)
     assert "HangDoiStaff(" in page_js
-    for js in (page_js, shared_js):
+    for js in [client.get(f"/static/supervisor/{name}.js").get_data(as_text=True) for name in tabs] + [shared_js]:
         assert "innerHTML" not in js and "localStorage" not in js
     assert "sessionStorage" in shared_js and 'credentials: "omit"' in shared_js
 
