@@ -161,7 +161,11 @@ def user_add(username: str, role: str, agency: str | None, config_path: str) -> 
     try:
         storage = Storage(config.server.database)
         sync_config(storage, config)
-        created = create_user(storage, username, password, role, agency)
+        from .clock import Clock
+        from .rules import events as ev
+
+        cli = ev.Actor(kind="system", role="system", name="hangdoi user add")   # who: the installer's command
+        created = create_user(storage, username, password, role, agency, journal=ev.Journal(Clock(config.tz), cli))
     except UserError as err:
         fail(str(err))
     except StorageError as err:

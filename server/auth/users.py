@@ -5,6 +5,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from ..rules import events as ev
 from ..storage import Storage
 from .passwords import DUMMY_HASH, hash_password, verify_password
 
@@ -49,7 +50,10 @@ def validate_new_user(username: str, password: str, role: str, agency: str | Non
     return problems
 
 
-def create_user(storage: Storage, username: str, password: str, role: str, agency: str | None = None) -> User:
+def create_user(storage: Storage, username: str, password: str, role: str, agency: str | None = None,
+                journal=None) -> User:
+    """A new user. ``journal`` (``rules.events.Journal``): the center's event log gets
+    ``user_added`` in the same transaction; None on the hub, which has no event log."""
     username = (username or "").strip().lower()
     agency = agency.strip().upper() if agency else None
     problems = validate_new_user(username, password, role, agency)
@@ -64,6 +68,8 @@ def create_user(storage: Storage, username: str, password: str, role: str, agenc
         user_id = db.execute(
             "INSERT INTO users (username, password_hash, role, agency, created_at) VALUES (?, ?, ?, ?, ?)",
             [username, hashed, role, agency, time.time()]).lastrowid
+        if journal is not None:
+            journal.write(db, ev.USER_ADDED, username=username, role=role, agency=agency)
     return User(user_id, username, role, agency, True, 0)
 
 
@@ -91,7 +97,8 @@ def list_users(storage: Storage) -> list[User]:
         return [_user(r) for r in db.execute(f"SELECT {USER_COLUMNS} FROM users ORDER BY username")]
 
 
-def _change(storage: Storage, user_id: int, sql: str, params: list, *, revoke: bool, check=None) -> User:
+def _change(storage: Storage, user_id: int, sql: str, params: list, *, revoke: bool, check=None,
+            journal=None, event: str = "", **data) -> User:
     """Apply one change to a user; ``revoke`` bumps ``token_version`` so his access tokens die.
     ``check(db)`` runs first inside the same write transaction (``BEGIN IMMEDIATE``) and may
     refuse the change with a UserError: what it reads cannot change before the update commits."""
@@ -102,10 +109,13 @@ def _change(storage: Storage, user_id: int, sql: str, params: list, *, revoke: b
             check(db)
         db.execute(f"UPDATE users SET {sql}{', token_version = token_version + 1' if revoke else ''} WHERE id = ?",
                    [*params, user_id])
-        return _user(db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]).fetchone())
+        user = _user(db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]).fetchone())
+        if journal is not None:
+            journal.write(db, event, username=user.username, **data)
+        return user
 
 
-def set_active(storage: Storage, user_id: int, active: bool) -> User:
+def set_active(storage: Storage, user_id: int, active: bool, journal=None) -> User:
     """Disable (tokens revoked at once) or enable a user. The last active admin cannot be disabled:
     checked inside the write that disables, so two admins disabling each other at the same moment
     cannot both succeed (the second one finds the first one's change)."""
@@ -116,19 +126,21 @@ def set_active(storage: Storage, user_id: int, active: bool) -> User:
             raise UserError("this is the last active admin; make another admin before disabling this one")
 
     return _change(storage, user_id, "active = ?", [int(active)], revoke=not active,
-                   check=None if active else keep_an_admin)
+                   check=None if active else keep_an_admin, journal=journal,
+                   event=ev.USER_ENABLED if active else ev.USER_DISABLED)
 
 
-def reset_password(storage: Storage, user_id: int, password: str) -> User:
+def reset_password(storage: Storage, user_id: int, password: str, journal=None) -> User:
     """A new password (same rules as ``user add``); the user's tokens are revoked."""
     if not password:
         raise UserError("the password is empty")
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
-    return _change(storage, user_id, "password_hash = ?", [hash_password(password)], revoke=True)
+    return _change(storage, user_id, "password_hash = ?", [hash_password(password)], revoke=True, journal=journal,
+                   event=ev.USER_PASSWORD_RESET)
 
 
-def set_agency(storage: Storage, user_id: int, agency: str | None) -> User:
+def set_agency(storage: Storage, user_id: int, agency: str | None, journal=None) -> User:
     """Bind a user to an agency (an officer needs one; supervisors and admins may have none)."""
     agency = agency.strip().upper() if agency else None
     with storage.read() as db:
@@ -139,4 +151,5 @@ def set_agency(storage: Storage, user_id: int, agency: str | None) -> User:
             raise UserError(f"unknown agency {agency!r}")
     if row[0] == "officer" and not agency:
         raise UserError("an officer needs an agency (the agency whose desks he works at)")
-    return _change(storage, user_id, "agency = ?", [agency], revoke=False)
+    return _change(storage, user_id, "agency = ?", [agency], revoke=False, journal=journal,
+                   event=ev.USER_AGENCY_CHANGED, agency=agency)

@@ -278,6 +278,8 @@ def fold_desk(desk: dict, m: Message) -> None:
         desk.update(state="open", pause_reason=None, officer=m.user, updated_at=m.at)
     elif m.type == "paused":
         desk.update(state="paused", pause_reason=str(m.data.get("reason", ""))[:200], officer=m.user, updated_at=m.at)
+    elif m.type == "desk_taken_over":
+        desk.update(officer=m.user, updated_at=m.at)
     elif m.type == "desk_closed":
         desk.update(state="closed", pause_reason=None, officer=None, current_ticket=None, updated_at=m.at)
     elif m.type == "called":

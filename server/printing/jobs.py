@@ -7,6 +7,8 @@ from typing import Any
 
 from server import i18n
 
+from ..rules import events as ev
+
 OPEN = ("pending", "sent")
 PRINTER_STATES = ("online", "paper_low", "paper_out", "offline", "unknown")
 MAX_DETAIL = 200
@@ -50,18 +52,30 @@ def job_for_ticket(db, ticket_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
-def expire_old(db, now: float, max_delay_s: float, kiosk: str | None = None) -> list[dict]:
+EXPIRED_ERROR = "not printed within the time limit"
+
+
+def _ended(journal, db, job_id: int, ticket: int, kiosk: str, status: str, error: str | None) -> None:
+    """The event of a job's end (printed, failed, expired): every change is an event (issue 11)."""
+    if journal is not None:
+        journal.write(db, ev.PRINT_JOB, ticket=ticket, job=job_id, kiosk=kiosk, status=status, error=error)
+
+
+def expire_old(db, now: float, max_delay_s: float, kiosk: str | None = None, journal=None) -> list[dict]:
     """Mark open jobs older than ``max_delay_s`` expired (they are never printed late); return them."""
     cur = db.execute(
-        "UPDATE print_jobs SET status = 'expired', done_at = ?, error = 'not printed within the time limit' "
+        "UPDATE print_jobs SET status = 'expired', done_at = ?, error = ? "
         "WHERE status IN ('pending', 'sent') AND created_at < ? AND (? IS NULL OR kiosk = ?) "
-        "RETURNING id, ticket, kiosk", [now, now - max_delay_s, kiosk, kiosk])
-    return _rows(cur)
+        "RETURNING id, ticket, kiosk", [now, EXPIRED_ERROR, now - max_delay_s, kiosk, kiosk])
+    expired = _rows(cur)
+    for job in expired:
+        _ended(journal, db, job["id"], job["ticket"], job["kiosk"], "expired", EXPIRED_ERROR)
+    return expired
 
 
-def open_jobs(db, kiosk: str, now: float, max_delay_s: float) -> list[dict]:
+def open_jobs(db, kiosk: str, now: float, max_delay_s: float, journal=None) -> list[dict]:
     """Every job of ``kiosk`` still to print, oldest first, after expiring the ones too old."""
-    expire_old(db, now, max_delay_s, kiosk)
+    expire_old(db, now, max_delay_s, kiosk, journal)
     return _rows(db.execute(
         "SELECT * FROM print_jobs WHERE kiosk = ? AND status IN ('pending', 'sent') ORDER BY id", [kiosk]))
 
@@ -73,7 +87,7 @@ def mark_sent(db, job_id: int, now: float) -> None:
         "status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END WHERE id = ?", [now, job_id])
 
 
-def acknowledge(db, job_id: int, kiosk: str, ok: bool, error: str | None, now: float) -> dict | None:
+def acknowledge(db, job_id: int, kiosk: str, ok: bool, error: str | None, now: float, journal=None) -> dict | None:
     """Record an agent's answer. Returns the job after it, or None when the job is not this kiosk's.
 
     ``ok``: printed (even if the server had meanwhile given up on it: the paper is out, that is
@@ -87,15 +101,18 @@ def acknowledge(db, job_id: int, kiosk: str, ok: bool, error: str | None, now: f
         if job["status"] != "printed":
             db.execute("UPDATE print_jobs SET status = 'printed', done_at = ?, error = NULL WHERE id = ?",
                        [now, job_id])
+            _ended(journal, db, job_id, job["ticket"], kiosk, "printed", None)
     elif job["status"] in OPEN:
         status = "expired" if error == "expired" else "failed"
         db.execute("UPDATE print_jobs SET status = ?, done_at = ?, error = ? WHERE id = ?",
                    [status, now, _clean(error) or "failed", job_id])
+        _ended(journal, db, job_id, job["ticket"], kiosk, status, _clean(error) or "failed")
     return job_row(db, job_id)
 
 
-def set_device_state(db, device: str, state: str, detail: str | None, now: float) -> bool:
-    """Store a device's state; True when it changed (``updated_at`` = since when it is so)."""
+def set_device_state(db, device: str, state: str, detail: str | None, now: float, journal=None) -> bool:
+    """Store a device's state; True when it changed (``updated_at`` = since when it is so). A
+    change (of the state or of its wording) is a ``device_state`` event in ``journal``."""
     if state not in PRINTER_STATES:
         raise ValueError(f"unknown printer state {state!r}")
     detail = _clean(detail)
@@ -104,10 +121,14 @@ def set_device_state(db, device: str, state: str, detail: str | None, now: float
         return False
     if row is not None and row[0] == state:  # same state, new wording: keep "since"
         db.execute("UPDATE device_states SET detail = ? WHERE device = ?", [detail, device])
+        if journal is not None:
+            journal.write(db, ev.DEVICE_STATE, device=device, state=state, detail=detail)
         return True
     db.execute("INSERT INTO device_states (device, state, detail, updated_at) VALUES (?, ?, ?, ?) "
                "ON CONFLICT (device) DO UPDATE SET state = excluded.state, detail = excluded.detail, "
                "updated_at = excluded.updated_at", [device, state, detail, now])
+    if journal is not None:
+        journal.write(db, ev.DEVICE_STATE, device=device, state=state, detail=detail)
     return True
 
 

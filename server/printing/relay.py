@@ -80,6 +80,11 @@ class PrintRelay:
     def _now(self) -> float:
         return self.hub.clock.now()
 
+    def _journal(self, kiosk: str | None = None) -> ev.Journal:
+        """The event log, in the name of the kiosk whose agent answered (or of the system)."""
+        actor = ev.Actor(kind="device", role="kiosk", device=kiosk, name=kiosk) if kiosk else ev.SYSTEM
+        return ev.Journal(self.hub.clock, actor)
+
     # -- issuing → jobs
     def on_outcome(self, outcome) -> None:
         for event in outcome.events:
@@ -151,8 +156,8 @@ class PrintRelay:
             log.info("kiosk %s: print agent connected (%s, %s dots)", kiosk,
                      str(info.get("printer", "?"))[:120], info.get("width", "?"))
             with self.hub.storage.write() as db:
-                expired = pj.expire_old(db, self._now(), self.max_delay_s, kiosk)
-                todo = pj.open_jobs(db, kiosk, self._now(), self.max_delay_s)
+                expired = pj.expire_old(db, self._now(), self.max_delay_s, kiosk, self._journal())
+                todo = pj.open_jobs(db, kiosk, self._now(), self.max_delay_s, self._journal())
             if expired:
                 log.info("kiosk %s: %d print jobs expired unprinted (older than %ss)", kiosk, len(expired),
                          self.max_delay_s)
@@ -174,7 +179,7 @@ class PrintRelay:
         ok = data.get("ok") is True
         error = data.get("error") if isinstance(data.get("error"), str) else None
         with self.hub.storage.write() as db:
-            job = pj.acknowledge(db, data["job_id"], kiosk, ok, error, self._now())
+            job = pj.acknowledge(db, data["job_id"], kiosk, ok, error, self._now(), self._journal(kiosk))
             code = db.execute("SELECT code FROM tickets WHERE id = ?", [job["ticket"]]).fetchone()[0] if job else None
         if job is None:
             emit("error", {"code": "unknown_job", "message": f"job {data['job_id']} is not this kiosk's"})
@@ -210,7 +215,7 @@ class PrintRelay:
     def _apply_state(self, kiosk: str, state: str, detail, force: bool = False) -> None:
         detail = detail if isinstance(detail, str) else None
         with self.hub.storage.write() as db:
-            changed = pj.set_device_state(db, kiosk, state, detail, self._now())
+            changed = pj.set_device_state(db, kiosk, state, detail, self._now(), self._journal(kiosk))
         if changed or force:
             self._push_state(kiosk)
 
@@ -257,7 +262,7 @@ class PrintRelay:
                 if time.monotonic() - last_expire >= EXPIRE_INTERVAL_S:
                     last_expire = time.monotonic()
                     with self.hub.storage.write() as db:
-                        expired = pj.expire_old(db, self._now(), self.max_delay_s)
+                        expired = pj.expire_old(db, self._now(), self.max_delay_s, journal=self._journal())
                     if expired:
                         log.info("%d print jobs expired unprinted (no agent printed them within %ss)",
                                  len(expired), self.max_delay_s)

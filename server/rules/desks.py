@@ -57,6 +57,9 @@ def _open(db, ctx, actor, desk: dict) -> list[ev.Event]:
         events.append(_event(db, ctx, actor, ev.RESUMED, desk["number"], None))
     elif desk["state"] == "closed":
         events.append(_event(db, ctx, actor, ev.DESK_OPENED, desk["number"], None))
+    if desk["officer"] is not None and desk["officer"] != actor.user_id and desk["state"] != "closed":
+        # another officer sits down at a desk still open (or paused) under someone else's name
+        events.append(_event(db, ctx, actor, ev.DESK_TAKEN_OVER, desk["number"], None, **{"from": desk["officer"]}))
     if events or desk["officer"] != actor.user_id:
         db.execute("UPDATE desks SET state = 'open', pause_reason = NULL, paused_at = NULL, officer = ? "
                    "WHERE number = ?", [actor.user_id, desk["number"]])

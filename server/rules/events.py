@@ -25,6 +25,16 @@ RATED = "rated"
 CLOSED_END_OF_DAY = "closed_end_of_day"
 CANCELLED = "cancelled"
 REACTIVATED = "reactivated"
+# what is not a ticket's or a desk's rule (issue 11, "every change is an event"): the province's
+# hub is fed from the event log alone
+DESK_TAKEN_OVER = "desk_taken_over"      # another officer works at an open desk: data {"from": user id}
+USER_ADDED = "user_added"                # data {"username", "role", "agency"}; never a password or its hash
+USER_DISABLED = "user_disabled"          # data {"username"}
+USER_ENABLED = "user_enabled"
+USER_PASSWORD_RESET = "user_password_reset"
+USER_AGENCY_CHANGED = "user_agency_changed"   # data {"username", "agency"}
+DEVICE_STATE = "device_state"            # a kiosk's printer: data {"device", "state", "detail"}
+PRINT_JOB = "print_job"                  # a print job ended: data {"job", "kiosk", "status", "error"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,19 @@ class Event:
     desk: int | None = None
     service: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Journal:
+    """Writes the events of changes made outside the queue rules (users, printers, print jobs),
+    with the center's clock, in the caller's transaction. Where there is no event log (the hub's
+    own users) callers get ``None`` instead of a journal."""
+    clock: Any
+    actor: Actor = SYSTEM
+
+    def write(self, db, type_: str, *, ticket: int | None = None, desk: int | None = None, **data) -> Event:
+        at = self.clock.now()
+        return record(db, self.clock.day_of(at), self.actor, Event(type_, at, ticket=ticket, desk=desk, data=data))
 
 
 def record(db, day: str, actor: Actor, event: Event) -> Event:

@@ -76,7 +76,7 @@ PRESENCE_READ_CACHE_S = 0.5
 RATING_TIMEOUT_S = 30
 STAFF_RECHECK_S = 5.0         # a staff socket whose token was revoked or expired is cut this soon
 DESK_EVENTS = {ev.CALLED, ev.RECALLED, ev.STARTED, ev.FINISHED, ev.NO_SHOW, ev.TRANSFERRED, ev.PAUSED,
-               ev.RESUMED, ev.DESK_OPENED, ev.DESK_CLOSED, ev.CANCELLED}
+               ev.RESUMED, ev.DESK_OPENED, ev.DESK_CLOSED, ev.CANCELLED, ev.DESK_TAKEN_OVER}
 QUEUE_EVENTS = {ev.ISSUED, ev.CALLED, ev.TRANSFERRED, ev.DESK_OPENED, ev.DESK_CLOSED, ev.FINISHED, ev.NO_SHOW,
                 ev.PAUSED, ev.RESUMED, ev.CANCELLED, ev.REACTIVATED, ev.CLOSED_END_OF_DAY}
 
