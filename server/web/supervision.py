@@ -432,14 +432,15 @@ def _user_json(user) -> dict:
     return {"id": user.id, "username": user.username, "role": user.role, "agency": user.agency, "active": user.active}
 
 
-def _user_change(fn, username: str, *args):
+def _user_change(actor, fn, username: str, *args):
+    """One change of a user by an admin; its event is written in the change's transaction."""
     h = hub()
     with h.storage.read() as db:
         row = db.execute("SELECT id FROM users WHERE username = ?", [username.strip().lower()]).fetchone()
     if row is None:
         raise ApiError(404, "unknown_user", f"there is no user {username.strip().lower()!r}")
     try:
-        user = fn(h.storage, row[0], *args)
+        user = fn(h.storage, row[0], *args, journal=ev.Journal(h.clock, actor))
     except users_mod.UserError as err:
         raise ApiError(400, "invalid_user", str(err)) from None
     return jsonify({"user": _user_json(user)})
@@ -460,7 +461,8 @@ def admin_add_user(actor, body: NewUserRequest):
         if db.execute("SELECT 1 FROM users WHERE username = ?", [body.username.strip().lower()]).fetchone():
             raise ApiError(409, "user_exists", f"a user named {body.username.strip().lower()!r} already exists")
     try:
-        user = users_mod.create_user(h.storage, body.username, body.password, body.role, body.agency)
+        user = users_mod.create_user(h.storage, body.username, body.password, body.role, body.agency,
+                                     journal=ev.Journal(h.clock, actor))
     except users_mod.UserError as err:
         raise ApiError(400, "invalid_user", str(err)) from None
     log.info("user %s (%s) added by %s", user.username, user.role, actor.name)
@@ -475,28 +477,28 @@ def admin_add_user(actor, body: NewUserRequest):
 def admin_disable_user(actor, body: UsernameRequest):
     if body.username.strip().lower() == (actor.name or "").lower():
         raise ApiError(400, "invalid_user", "you cannot disable your own account")
-    return _user_change(users_mod.set_active, body.username, False)
+    return _user_change(actor, users_mod.set_active, body.username, False)
 
 
 @api.post("/admin/users/enable")
 @endpoint("Enable a disabled user", auth=ADMINS, body=UsernameRequest, responses={200: AdminUserEnvelope},
           errors=(404,), tag="admin")
 def admin_enable_user(actor, body: UsernameRequest):
-    return _user_change(users_mod.set_active, body.username, True)
+    return _user_change(actor, users_mod.set_active, body.username, True)
 
 
 @api.post("/admin/users/password")
 @endpoint("Set a new password: the user's access tokens stop working", auth=ADMINS, body=PasswordRequest,
           responses={200: AdminUserEnvelope}, errors=(404,), tag="admin")
 def admin_reset_password(actor, body: PasswordRequest):
-    return _user_change(users_mod.reset_password, body.username, body.password)
+    return _user_change(actor, users_mod.reset_password, body.username, body.password)
 
 
 @api.post("/admin/users/agency")
 @endpoint("Bind a user to an agency (officers need one)", auth=ADMINS, body=AgencyRequest,
           responses={200: AdminUserEnvelope}, errors=(404,), tag="admin")
 def admin_set_agency(actor, body: AgencyRequest):
-    return _user_change(users_mod.set_agency, body.username, body.agency)
+    return _user_change(actor, users_mod.set_agency, body.username, body.agency)
 
 
 # ---- the page ---------------------------------------------------------------------------------
