@@ -16,7 +16,8 @@ from server.rules import events as ev
 from tests.conftest import bearer, staff_tokens
 
 #: not the center's state: the log, its outbox, the search index, caches and secrets
-NOT_STATE = {"events", "outbox", "settings", "sqlite_sequence", "schema_migrations", "procedure_catalog"}
+NOT_STATE = {"events", "outbox", "settings", "presence", "idempotency", "sqlite_sequence", "schema_migrations",
+             "procedure_catalog"}
 
 
 def tables(db) -> list[str]:

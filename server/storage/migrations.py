@@ -310,6 +310,23 @@ V7_WAITING_BY_SEQUENCE = """
 CREATE INDEX IF NOT EXISTS tickets_waiting_seq ON tickets(day, service, prio, id) WHERE status = 'waiting';
 """
 
+# v8 (issue 11): scale-out presence rows and idempotency answers in tables of their own, not in
+# the catch-all ``settings`` (whose old rows of both kinds are dropped: they live seconds to minutes)
+V8_PRESENCE_IDEMPOTENCY = """
+CREATE TABLE IF NOT EXISTS presence (
+    host TEXT PRIMARY KEY,                 -- one server process
+    at REAL NOT NULL,
+    value TEXT NOT NULL                    -- JSON {"at", "pid", "devices", "agents", "speaking"}
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT PRIMARY KEY,                -- "CALLER:KEY"
+    at REAL NOT NULL,
+    body TEXT NOT NULL                     -- the 201 answer
+);
+CREATE INDEX IF NOT EXISTS idempotency_at ON idempotency(at);
+DELETE FROM settings WHERE key LIKE 'presence:%' OR key LIKE 'idem:%';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_SCHEMA),
     Migration(2, "satisfaction ratings, durable print jobs, device states", V2_RATINGS_PRINTING),
@@ -318,6 +335,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "outbox for the provincial hub, filled from the event log (sites)", V5_OUTBOX),
     Migration(6, "procedure catalog and its search, dossier codes, rating scale and reason (lookup)", run=_v6_lookup),
     Migration(7, "waiting tickets by issue sequence (the desks' order)", V7_WAITING_BY_SEQUENCE),
+    Migration(8, "presence rows and idempotency answers in tables of their own", V8_PRESENCE_IDEMPOTENCY),
 )
 
 

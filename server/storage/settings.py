@@ -1,5 +1,6 @@
-"""The ``settings`` table: one text value per key (the signing key, scale-out presence rows,
-idempotency answers shared by server processes)."""
+"""The ``settings`` table: one text value per key (the signing key, the hub's calendar and
+procedure catalog fingerprint, the outbox switch). Presence rows and idempotency answers have
+tables of their own (``storage.presence``, ``storage.idempotency``)."""
 from __future__ import annotations
 
 

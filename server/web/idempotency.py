@@ -6,7 +6,6 @@ lost answer never makes two tickets.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flask import Response, g, request
 
-from ..storage import get_setting, put_setting
+from ..storage import idempotency as answers
 from .auth import current_actor
 from .errors import ApiError
 
@@ -37,7 +36,7 @@ class IssueGuard:
     """Remembers the answer to each (caller, Idempotency-Key) of POST /tickets for ``ttl_s``.
 
     With ``storage`` (scale-out: several server processes), answers are also kept in the database
-    (``settings``, ``idem:CALLER:KEY``), so a retry that the load balancer sends to another
+    (the ``idempotency`` table, ``storage.idempotency``), so a retry that the load balancer sends to another
     process still gets the first answer. Two copies of one request running at the same moment on
     two processes are not stopped (the kiosk page sends its retries one after another)."""
 
@@ -50,31 +49,21 @@ class IssueGuard:
 
     @staticmethod
     def _db_key(scope: tuple[str, str]) -> str:
-        return f"idem:{scope[0]}:{scope[1]}"
+        return f"{scope[0]}:{scope[1]}"
 
     def _stored(self, scope: tuple[str, str]) -> bytes | None:
         with self.storage.read() as db:
-            raw = get_setting(db, self._db_key(scope))
-        if raw is None:
-            return None
-        try:
-            value = json.loads(raw)
-            if time.time() - value["at"] < self.ttl_s:
-                return value["body"].encode()
-        except (ValueError, KeyError, TypeError, AttributeError):
-            pass
-        return None
+            body = answers.stored(db, self._db_key(scope), newer_than=time.time() - self.ttl_s)
+        return body.encode() if body is not None else None
 
     def _store(self, scope: tuple[str, str], body: bytes) -> None:
         now = time.time()
-        value = json.dumps({"at": now, "body": body.decode()}, ensure_ascii=False)
         try:
             with self.storage.write() as db:
-                put_setting(db, self._db_key(scope), value)
+                answers.store(db, self._db_key(scope), body.decode(), now)
                 if now - self._pruned_at > 60:
                     self._pruned_at = now
-                    db.execute("DELETE FROM settings WHERE key LIKE 'idem:%' AND json_extract(value, '$.at') < ?",
-                               [now - self.ttl_s])
+                    answers.prune(db, now - self.ttl_s)
         except Exception:   # the ticket is issued; only a retry elsewhere would not find its answer
             log.exception("idempotency key could not be stored")
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import os
 import queue
@@ -58,7 +57,7 @@ from ..announce import spoken_text
 from ..rules import Outcome
 from ..rules import events as ev
 from ..rules.errors import NotFound
-from ..storage import put_setting
+from ..storage import presence as presence_rows
 from .calls import call_payload, public_call, recent_calls
 from .auth import actor_for_token
 from ..rules.shapes import waiting_views
@@ -128,14 +127,14 @@ def channel_for(database) -> str:
 class Presence:
     """Scale-out only: which devices are connected to which server process.
 
-    Each process keeps one row in ``settings`` (``presence:HOST``, JSON ``{"at", "pid",
+    Each process keeps one row in ``presence`` (``storage.presence``; JSON ``{"at", "pid",
     "devices": {device: role}, "agents": {kiosk: sid}, "speaking": bool}``), rewritten every
     ``PRESENCE_INTERVAL_S`` and soon after a change, removed on a clean stop. The others read the
     rows written in the last ``PRESENCE_TTL_S``: a process killed outright drops out by itself."""
 
     def __init__(self, realtime: "Realtime", host_id: str):
         self.realtime = realtime
-        self.key = f"presence:{host_id}"
+        self.host = host_id
         self._dirty = threading.Event()
         self._cache: tuple[float, list[dict]] = (0.0, [])
         self._stopped = False
@@ -151,20 +150,13 @@ class Presence:
                 "agents": agents, "speaking": bool(rt._speaking)}
 
     def write(self) -> None:
-        value = json.dumps(self.mine(), separators=(",", ":"))
-        stale = time.time() - 10 * PRESENCE_TTL_S
         with self.realtime.hub.storage.write() as db:
-            put_setting(db, self.key, value)
-            for key, raw in db.execute("SELECT key, value FROM settings WHERE key LIKE 'presence:%' AND key != ?",
-                                       [self.key]).fetchall():
-                row = _presence_row(raw)
-                if row is None or row["at"] < stale:     # a process long gone: forget it
-                    db.execute("DELETE FROM settings WHERE key = ?", [key])
+            presence_rows.write(db, self.host, self.mine(), forget_before=time.time() - 10 * PRESENCE_TTL_S)
 
     def remove(self) -> None:
         self._stopped = True
         with self.realtime.hub.storage.write() as db:
-            db.execute("DELETE FROM settings WHERE key = ?", [self.key])
+            presence_rows.remove(db, self.host)
 
     def others(self) -> list[dict]:
         """The fresh rows of the other processes (read at most every PRESENCE_READ_CACHE_S)."""
@@ -173,10 +165,7 @@ class Presence:
         if 0 <= now - at < PRESENCE_READ_CACHE_S:
             return rows
         with self.realtime.hub.storage.read() as db:
-            raws = db.execute("SELECT value FROM settings WHERE key LIKE 'presence:%' AND key != ?",
-                              [self.key]).fetchall()
-        fresh = time.time() - PRESENCE_TTL_S
-        rows = [row for row in map(_presence_row, (raw for (raw,) in raws)) if row is not None and row["at"] >= fresh]
+            rows = presence_rows.others(db, self.host, fresh_after=time.time() - PRESENCE_TTL_S)
         self._cache = (now, rows)
         return rows
 
@@ -200,15 +189,6 @@ class Presence:
             except Exception:
                 log.exception("presence row could not be written")
             sleep(PRESENCE_MIN_GAP_S)
-
-
-def _presence_row(raw: str) -> dict | None:
-    """A presence row as written by ``Presence.write``; None if it is not one (then it is stale)."""
-    try:
-        row = json.loads(raw)
-    except ValueError:
-        return None
-    return row if isinstance(row, dict) and isinstance(row.get("at"), (int, float)) else None
 
 
 class Realtime:
