@@ -179,3 +179,18 @@ def queues_view(db, ctx: RuleContext) -> list[dict[str, Any]]:
             "longest_wait_s": int(now - oldest) if oldest is not None else 0,
         })
     return out
+
+
+def snapshot_desk_rows(db) -> list[dict]:
+    """Every active desk in the short shape of a screen's ``snapshot["desks"]``."""
+    rows = db.execute(
+        "SELECT d.number, d.name, d.agency, d.state, d.pause_reason, t.code, t.status, t.id, t.service "
+        "FROM desks d LEFT JOIN tickets t ON t.id = d.current_ticket WHERE d.active = 1 ORDER BY d.position").fetchall()
+    return [{"number": r[0], "name": r[1], "agency": r[2], "state": r[3], "pause_reason": r[4],
+             "current": {"id": r[7], "code": r[5], "status": r[6], "service": r[8]} if r[5] else None} for r in rows]
+
+
+def ticket_origin(db, ticket_id: int) -> tuple[str | None, float] | None:
+    """(the kiosk that issued a ticket, or None, and when), or None when there is no such ticket."""
+    row = db.execute("SELECT kiosk, issued_at FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+    return (row[0], row[1]) if row else None

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, send_file
 
 from ..announce import spoken_text
 from ..announce import SpeechError
+from ..rules import calls as call_reads
 
 audio = Blueprint("audio", __name__)
 CODE_RE = re.compile(r"^(?:[A-Z]{1,3}|[1-9])\d{3,6}$")
@@ -19,9 +20,7 @@ def was_called(hub, code: str, desk: int) -> bool:
     today = hub.clock.today()
     days = [today.isoformat(), (today - timedelta(days=1)).isoformat()]
     with hub.storage.read() as db:
-        return db.execute(
-            "SELECT 1 FROM tickets t JOIN events e ON e.ticket = t.id WHERE t.day IN (?, ?) AND t.code = ? "
-            "AND e.desk = ? AND e.type IN ('called', 'recalled') LIMIT 1", [*days, code, desk]).fetchone() is not None
+        return call_reads.was_called(db, days, code, desk)
 
 
 @audio.get("/audio/call/<code>/<int:desk>.wav")

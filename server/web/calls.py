@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ..announce import announcement_text
+from ..rules import calls as call_reads
 from ..rules.shapes import ticket_row, ticket_view
 
 
@@ -16,11 +17,11 @@ def call_payload(db, hub, ticket_id: int, desk: int, at: float, recall: bool) ->
     row = ticket_row(db, ticket_id)
     if row is None:
         return None
-    name = db.execute("SELECT name FROM desks WHERE number = ?", [desk]).fetchone()
+    name = call_reads.desk_name(db, desk)
     template = hub.config.announce.template
     return {
         "ticket": ticket_view(db, hub.service.ctx, row),
-        "desk": {"number": desk, "name": name[0] if name else f"Quầy {desk}"},
+        "desk": {"number": desk, "name": name or f"Quầy {desk}"},
         "called_at": hub.clock.iso(at),
         "recall": recall,
         "announcement": {"text": announcement_text(template, row["code"], desk),
@@ -31,9 +32,7 @@ def call_payload(db, hub, ticket_id: int, desk: int, at: float, recall: bool) ->
 def recent_calls(db, hub, limit: int = 20) -> list[dict]:
     """Today's calls, newest first, one per ticket (its latest call or recall)."""
     day = hub.clock.day_of(hub.clock.now())
-    rows = db.execute(
-        "SELECT ticket, desk, at, type FROM events WHERE day = ? AND type IN ('called', 'recalled') "
-        "ORDER BY id DESC LIMIT ?", [day, limit * 5]).fetchall()
+    rows = call_reads.recent_call_events(db, day, limit * 5)
     seen, calls = set(), []
     for ticket, desk, at, type_ in rows:
         if ticket in seen:

@@ -14,6 +14,7 @@ import io
 from flask import Blueprint, Response, current_app, request
 
 from ..printing import jobs as pj
+from ..rules.shapes import ticket_origin
 from .auth import STAFF
 from .endpoint import endpoint
 from .errors import ApiError
@@ -45,7 +46,7 @@ def _readable_ticket(actor, ticket_id: int):
     tablet's token cannot collect the secrets of the day's earlier visitors."""
     hub = _hub()
     with hub.storage.read() as db:
-        row = db.execute("SELECT kiosk, issued_at FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+        row = ticket_origin(db, ticket_id)
     if row is None:
         raise ApiError(404, "unknown_ticket", f"there is no ticket {ticket_id}")
     if actor.role == "kiosk" and row[0] != actor.device:
