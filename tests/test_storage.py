@@ -20,6 +20,22 @@ def test_new_database_is_at_the_latest_version_in_wal_mode(tmp_path):
         assert db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
 
 
+def test_a_read_of_several_statements_sees_one_snapshot(tmp_path):
+    """A view built of several statements (a screen's snapshot, a report) must not mix two states
+    of the database: a commit made between its statements is not seen until the read ends."""
+    storage = Storage(tmp_path / "a.db")
+    with storage.write() as db:
+        db.execute("INSERT INTO settings (key, value) VALUES ('n', '1')")
+    with storage.read() as db:
+        first = db.execute("SELECT value FROM settings WHERE key = 'n'").fetchone()[0]
+        with storage.write() as other:                     # another connection commits meanwhile
+            other.execute("UPDATE settings SET value = '2' WHERE key = 'n'")
+        second = db.execute("SELECT value FROM settings WHERE key = 'n'").fetchone()[0]
+    assert first == second == "1"
+    with storage.read() as db:
+        assert db.execute("SELECT value FROM settings WHERE key = 'n'").fetchone()[0] == "2"
+
+
 def test_an_old_database_is_upgraded_without_losing_data(tmp_path, config):
     old = Storage(config.server.database)                  # made by "the old release"
     sync_config(old, config)

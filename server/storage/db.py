@@ -218,7 +218,15 @@ class Storage:
             if error is not None:            # raised here, where it is handled (503), not printed by gevent
                 raise error
 
-    read = connection
+    @contextmanager
+    def read(self) -> Iterator[sqlite_utils.Database]:
+        """A read of one snapshot: every statement inside sees the database as it was at the first
+        one (a deferred transaction; in WAL mode readers never wait for the writer, nor it for them)."""
+        with self.connection() as db:
+            db.execute("BEGIN")
+            yield db
+            if db.conn.in_transaction:
+                db.conn.commit()             # nothing to write: ends the snapshot
 
     def close(self) -> None:
         while True:
