@@ -22,7 +22,7 @@ Socket.IO, the print agent (``hangdoi kiosk``, ``kiosk.agent``), connected with 
                                   the screens' rooms, makes it the kiosk's active agent and sends
                                   every unacknowledged job younger than printing.max_delay_s again
                                   (older ones become "expired": never printed late)
-    server → agent  print_job     {"job_id", "ticket": T, "center_name", "priority_label",
+    server → agent  print_job     {"job_id", "ticket": T, "center_name", "priority_label", "source_label",
                                    "attempt", "expires_in_s"}
     agent → server  print_ack     {"job_id", "ok", "error"?, "state"?, "detail"?}
     agent → server  printer_state {"state": online|paper_low|paper_out|offline|unknown, "detail"?}
@@ -109,8 +109,16 @@ def kiosk_page():
         "ticket_screen_s": TICKET_SCREEN_S,
         "priorities": list(PRIORITIES),
         "socket_path": "/socket.io",
+        "bookings": _takes_bookings(hub.config),
     }
-    return render_page("kiosk/kiosk.html", page_config=config, center_name=hub.config.center.name)
+    return render_page("kiosk/kiosk.html", page_config=config, center_name=hub.config.center.name,
+                       bookings=config["bookings"])
+
+
+def _takes_bookings(config) -> bool:
+    """Whether the kiosk shows "Tôi đã đặt lịch": a service of the site takes bookings
+    (``booking_per_slot``). Its scanner reads bookings and ID cards either way."""
+    return any((getattr(s, "booking_per_slot", 0) or 0) > 0 for a in config.agencies for s in a.services)
 
 
 @pages.get("/t/<path:ref>")

@@ -265,6 +265,8 @@
       card.appendChild(el("div", "desk-state", label));
       var meta = el("div", "desk-meta");
       if (detail) meta.appendChild(el("span", kind === "paused" ? "desk-reason" : "desk-code", detail));
+      var source = kind === "serving" || kind === "called" ? window.HangDoiPage.sourceText(t, true) : "";
+      if (source) meta.appendChild(el("span", "source-badge " + t.source, source));
       if (since) meta.appendChild(el("span", "desk-timer", duration(now() - since)));
       if (!meta.firstChild) meta.textContent = "\u00a0";
       card.appendChild(meta);
@@ -420,6 +422,8 @@
       if (state.selected && state.selected.id === t.id) { row.classList.add("selected"); found = true; state.selected = t; }
       var code = el("td", "code", t.code);
       if (t.priority) code.appendChild(el("span", "prio", tr("prio_mark")));
+      var source = window.HangDoiPage.sourceText(t, true);          // "Đặt lịch 08:00", "Từ xa"
+      if (source) code.appendChild(el("span", "source-badge " + t.source, source));
       row.appendChild(code);
       row.appendChild(el("td", null, t.service_name));
       row.appendChild(el("td", null, statusText(t.status)));
