@@ -593,7 +593,7 @@
     }
     var left = CODE_DIGITS - state.code.length;
     $("checkin-left").textContent = left ? t("checkin.digits_left", { n: left }) : t("checkin.digits_done");
-    $("checkin-left").classList.toggle("done", !left);
+    $("checkin-left").classList.toggle("complete", !left);
     pad.querySelector(".key-ok").disabled = left > 0;
     pad.querySelector(".key-del").disabled = !state.code.length;
   }
