@@ -202,3 +202,86 @@ def test_the_details_of_a_refusal_say_when_check_in_opens(page, live):
                                                {"field": "opens_at", "message": "2026-12-04T07:30:00+07:00"}]}})))
     scan(page, "HDB1.eyJjIjoiMTIzNDU2NzgifQ.c2ln")
     message_shown(page, "checkin.error_title", "checkin.booking_early", slot="08:00–08:30", opens="07:30")
+
+
+# ---- the ticket of a booking and of an ID card --------------------------------------------------
+def signed_booking_qr(code: str = "40817263") -> str:
+    from server.booking.qr import new_private_key, sign_booking
+
+    return sign_booking(new_private_key(), {"c": code, "s": "site-1", "v": "STP-LLTP", "d": "2026-12-04",
+                                            "a": "08:00", "b": "08:30", "k": "booked"})
+
+
+def answer_as_the_contract(page, extra_for_booking: dict) -> None:
+    """POST /tickets goes to the real server; a check-in or an ID card's request is sent as a
+    walk-in's (the server's own check-in is issue 13's site part) and its answer gets the fields
+    the contract adds to T (source, slot, booking)."""
+    def handle(route):
+        body = route.request.post_data_json or {}
+        if "booking" in body:
+            sent, extra = {"service": "STP-LLTP"}, dict(extra_for_booking)
+        elif "id_card" in body:
+            sent, extra = {"service": body["service"], "priority": "elderly"}, {"source": "walk_in", "slot": None}
+        else:
+            route.continue_()
+            return
+        response = route.fetch(post_data=json.dumps(sent))
+        data = response.json()
+        if response.status == 201:
+            data["ticket"].update(extra)
+        route.fulfill(response=response, json=data)
+    page.route("**/api/v1/tickets", handle)
+
+
+def test_a_scanned_booking_shows_its_ticket_with_the_slot(page, live):
+    answer_as_the_contract(page, {"source": "booked", "slot": "08:00–08:30", "booking": "40817263"})
+    qr = signed_booking_qr()
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/tickets") and r.request.method == "POST") as answer:
+        scan(page, qr)
+    assert answer.value.status == 201
+    assert page.posts == [{"booking": qr}]                              # the whole QR, as scanned
+    page.wait_for_selector("#screen-ticket:not(.hidden)")
+    ticket = answer.value.json()["ticket"]
+    assert page.text_content("#ticket-code") == ticket["code"]
+    assert page.text_content("#ticket-source") == "Đặt lịch 08:00–08:30"
+    assert page.locator("#ticket-source").is_visible()
+    page.wait_for_function("() => document.getElementById('ticket-qr').naturalWidth > 0")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifact("booking-ticket.png")))
+    card = page.locator(".ticket-card").bounding_box()
+    assert card["y"] + card["height"] <= page.locator("#done").bounding_box()["y"]   # nothing pushed off
+    page.click("#lang")                                                # and in English
+    page.wait_for_function("() => document.getElementById('ticket-source').textContent === 'Booked 08:00–08:30'")
+    assert page.errors == [], page.errors
+
+
+def test_a_remote_number_says_tu_xa(page, live):
+    answer_as_the_contract(page, {"source": "remote", "slot": None, "booking": "51829304"})
+    scan(page, "51829304")
+    page.wait_for_selector("#screen-ticket:not(.hidden)")
+    assert page.text_content("#ticket-source") == "Từ xa"
+
+
+def test_an_id_card_holds_while_the_service_is_chosen(page, live):
+    answer_as_the_contract(page, {})
+    card = "001234567890|123456789|Nguyễn Văn A|01011950|Nam|Thái Nguyên|01012021"
+    page.locator(".tile", has_text="Sở Tư pháp").tap()               # the visitor was choosing already
+    page.wait_for_selector("#screen-services:not(.hidden) .service")
+    scan(page, card)
+    page.wait_for_selector("#screen-services [data-card-banner]:not(.hidden)")
+    assert page.locator("#screen-services").is_visible()               # the choice so far is kept
+    page.screenshot(path=str(artifact("booking-card-service-choice.png")))
+    page.wait_for_timeout(650)
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/tickets") and r.request.method == "POST") as answer:
+        page.locator(".service", has_text="Hộ tịch").tap()             # no priority screen: the card tells
+    assert answer.value.status == 201
+    sent = page.posts[-1]
+    assert sent["service"] == "STP-HT" and sent["id_card"].startswith("001234567890|") and "priority" not in sent
+    page.wait_for_selector("#screen-ticket:not(.hidden)")
+    assert page.text_content("#ticket-priority") == "Ưu tiên: Người cao tuổi"
+    assert page.locator("#ticket-source").is_hidden()
+    page.wait_for_timeout(650)
+    page.locator("#done").tap()
+    page.wait_for_selector("#screen-agencies:not(.hidden)")
+    assert page.locator("[data-card-banner]:not(.hidden)").count() == 0          # the card is forgotten
+    assert page.evaluate("() => document.body.classList.contains('card-held')") is False

@@ -530,7 +530,7 @@
 
   // ---- bookings: the keypad, the ID card, the scanner ---------------------------------------
   var CODE_DIGITS = 8;
-  var BOOKING_RE = /^(HDB1\.\S+|\d{8})$/;
+  var BOOKING_RE = /^(HDB1\.\S+|\d{4}[ -]?\d{4})$/;     // the QR, or the code (as printed: 1234 5678)
   var CARD_RE = /^\d{12}\|/;
 
   /* A booking's QR text or its 8-digit code: check it in (the ticket as if issued at the slot). */
