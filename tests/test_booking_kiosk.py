@@ -38,6 +38,9 @@ def live(tmp_path_factory):
     toml = center_toml("hangdoi.db", agencies=(STP, CA),
                        desks=[desk(1, "STP", "STP-LLTP", "STP-HT"), desk(2, "CA", "CA-CC")],
                        kiosks=[kiosk("kiosk-1", KIOSK_TOKEN, name="Ki-ốt sảnh")])
+    procedures = json.loads((ROOT / "procedures.json").read_text(encoding="utf-8"))   # the lookup panel, for
+    procedures["procedures"] = [p for p in procedures["procedures"] if p["service"] in ("STP-LLTP", "CA-CC")]
+    (tmp / "procedures.json").write_text(json.dumps(procedures, ensure_ascii=False), encoding="utf-8")   # a scan there
     server = start_center(tmp, toml)
     agent = subprocess.Popen([sys.executable, "-m", "server.cli", "kiosk", "--server", server.url, "--token", KIOSK_TOKEN,
                               "--printer", f"preview:{tmp / 'preview'}"], cwd=ROOT,
@@ -108,6 +111,15 @@ def test_the_scanner_never_types_into_the_lookups_search(page, live):
     scan(page, "not-a-booking-0815")
     message_shown(page, "checkin.scan_error_title", "checkin.bad_scan")
     assert page.locator("#lookup").is_hidden()                        # the message is not under the panel
+    page.wait_for_timeout(650)
+    page.locator("#screen-message [data-action=home]").tap()
+    page.wait_for_selector("#screen-agencies:not(.hidden)")
+    page.locator("#lookup-open").tap()
+    page.wait_for_selector("#lookup-query")
+    page.keyboard.type("ly lich", delay=180)                          # a person at a keyboard: into the search
+    page.wait_for_function("() => document.getElementById('lookup-query').textContent === 'ly lich'")
+    scan(page, "0123456789012345")                                     # and a scan is not
+    message_shown(page, "checkin.scan_error_title", "checkin.bad_scan")
 
 
 def test_the_keypad_takes_eight_digits_with_delete(page, live):
