@@ -63,6 +63,7 @@ def ticket_print(payload: dict[str, Any]) -> TicketPrint:
         estimated_wait_s=int(estimate) if estimate is not None else None,
         status_url=str(t["status_url"]),
         priority_label=payload.get("priority_label") or None,
+        source_label=payload.get("source_label") or None,
         estimate=t.get("estimate") if isinstance(t.get("estimate"), dict) else None,
     )
 

@@ -64,6 +64,7 @@ class TicketPrint:
     priority_label: str | None = None  # e.g. "Ưu tiên: Người cao tuổi"
     courtesy: str = i18n.t("ticket.courtesy")
     estimate: dict | None = None  # the ticket's `estimate` (kind, opens_at): "Chưa có quầy mở", ...
+    source_label: str | None = None  # a booked or remote ticket: "Đặt lịch 08:00–08:30", "Từ xa"
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,9 @@ def layout_ticket(t: TicketPrint, width_dots: int = 576, draw_qr: bool = True) -
     big = half.resize((half.width * 2, half.height * 2), Image.Resampling.NEAREST)
     code_box = p.box(big.width, big.height, big, label=nfc(t.code))
     p.gap(16)
+    if t.source_label:
+        p.text(t.source_label, s.service, bold=True)
+        p.gap(6)
     if t.priority_label:
         p.text(t.priority_label, s.body, bold=True, inverse=True)
         p.gap(6)

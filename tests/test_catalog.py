@@ -53,7 +53,7 @@ def test_every_language_has_every_key_with_the_same_placeholders(lang):
 
 def test_catalog_files_are_flat_objects_of_texts_with_dotted_keys():
     groups = {"common", "priority", "rating", "kiosk", "phone", "hall", "desk_display", "console", "supervisor",
-              "ticket", "report", "error", "announce", "lookup", "dossier"}
+              "ticket", "report", "error", "announce", "lookup", "dossier", "checkin", "source"}
     for lang in i18n.languages():
         data = json.loads((i18n.DIR / f"{lang}.json").read_text(encoding="utf-8"))
         for key, text in data.items():

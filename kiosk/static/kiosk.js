@@ -1,5 +1,11 @@
 /* Hàng Đợi — the entrance kiosk: agencies → services → priority → the ticket on screen while it prints.
  *
+ * Bookings (issue 13): the kiosk's 2D scanner types like a keyboard (fast keys, then Enter); its
+ * text is caught on every screen and never reaches another field. A booking's QR ("HDB1.…") or
+ * 8-digit code checks the booking in; an ID card's QR (12 digits then "|") is held while the
+ * visitor chooses the service (the server sets the elderly priority from it); anything else gets
+ * a clear message. "Tôi đã đặt lịch" opens an on-screen keypad for the 8-digit code.
+ *
  * Plain ES2017, no framework, no build step. Every name from the server is inserted as text
  * (textContent), never as HTML. The kiosk token comes from the page's own address (?token=).
  * One ticket per choice: the buttons are locked while a request runs, and every request of one
@@ -16,7 +22,8 @@
   var state = {
     lang: "vi", screen: "agencies", catalog: null, agency: null, service: null, busy: false,
     key: null, ticket: null, printer: { state: "unknown", agent: true }, printStatus: null,
-    online: true, socket: null, lastTouch: Date.now(), screenAt: 0, closedNext: null
+    online: true, socket: null, lastTouch: Date.now(), screenAt: 0, closedNext: null,
+    card: null, code: "", msg: null
   };
   var refs = { agencyMeta: {}, serviceSide: {} };
 
@@ -34,7 +41,7 @@
   }
 
   // ---- screens ----------------------------------------------------------------------------
-  var SCREENS = ["agencies", "services", "priority", "ticket", "message", "closed"];
+  var SCREENS = ["agencies", "services", "priority", "checkin", "ticket", "message", "closed"];
   function show(name) {
     SCREENS.forEach(function (s) { $("screen-" + s).classList.toggle("hidden", s !== name); });
     state.screen = name;
@@ -44,12 +51,15 @@
     if (name === "agencies") renderAgencies();
     if (name === "services") renderServices();
     if (name === "priority") renderPriorities();
+    if (name === "checkin") renderKeypad();
+    renderCard();
     updateBanner();
     if (typeof tick === "function" && $("clock").textContent) tick();
   }
 
   function home() {
     state.agency = null; state.service = null; state.key = null; state.ticket = null;
+    state.card = null; state.code = "";
     if (state.closedNext !== null) { show("closed"); return; }
     show("agencies");
   }
@@ -188,7 +198,8 @@
         if (guardTap()) return;
         state.service = s;
         state.key = newKey();
-        show("priority");
+        if (state.card) issue(null);          // the ID card tells the priority
+        else show("priority");
       });
       box.appendChild(b);
     });
@@ -239,9 +250,18 @@
 
   function issue(priority) {
     if (state.busy || !state.service) return;
+    var body = { service: state.service.code };
+    if (state.card) body.id_card = state.card; else body.priority = priority || null;
+    send(body, state.card ? "card" : "walk_in");
+  }
+
+  /* POST /tickets with one Idempotency-Key for all the retries of one choice; kind is "walk_in",
+     "card" (an ID card held) or "booking" (a check-in), for the words of a refusal. */
+  function send(fields, kind) {
+    if (state.busy) return;
     setBusy(true);
     var key = state.key || (state.key = newKey());
-    var body = JSON.stringify({ service: state.service.code, priority: priority || null });
+    var body = JSON.stringify(fields);
     var attempt = function (n) {
       fetchJson("/api/v1/tickets", {
         method: "POST", body: body, timeout: 10000,
@@ -258,20 +278,26 @@
           return;
         }
         setBusy(false);
-        issueFailed(res);
+        issueFailed(res, kind);
       }, function () {
         if (n < 3) { setTimeout(function () { attempt(n + 1); }, 700 * (n + 1)); return; }
         setBusy(false);
         setOnline(false, true);
-        message(t("error_title"), t("error_retry"));
+        state.key = null;
+        message(kind === "booking" ? "checkin.error_title" : "kiosk.error_title", "kiosk.error_retry");
       });
     };
     attempt(0);
   }
 
-  function issueFailed(res) {
-    var code = res.body && res.body.error ? res.body.error.code : "";
+  function issueFailed(res, kind) {
+    var error = res.body && res.body.error ? res.body.error : {};
+    var code = error.code || "";
     state.key = null;
+    if (kind === "booking" || kind === "card") {
+      state.card = null;                  // a refused card is not kept for the next visitor
+      if (refusal(kind, res.status, error)) return;
+    }
     if (code === "center_closed") {
       var details = res.body.error.details || [];
       var next = "";
@@ -279,22 +305,72 @@
       setClosed(next);
       return;
     }
-    if (code === "unknown_service") { loadCatalog(); message(t("error_title"), t("error_service")); return; }
-    if (res.status === 401 || res.status === 403) { message(t("error_title"), t("error_device")); return; }
-    if (res.status === 429) { message(t("error_title"), t("error_busy")); return; }
-    message(t("error_title"), t("error_retry"));
+    var title = kind === "booking" ? "checkin.error_title" : kind === "card" ? "checkin.card_error_title" : "kiosk.error_title";
+    if (code === "unknown_service") { loadCatalog(); message(title, "kiosk.error_service"); return; }
+    if (res.status === 401 || res.status === 403) { message(title, "kiosk.error_device"); return; }
+    if (res.status === 429) { message(title, "kiosk.error_busy"); return; }
+    message(title, "kiosk.error_retry");
   }
 
-  function message(title, text) {
-    $("message-title").textContent = title;
-    $("message-text").textContent = text;
+  /* The words of a refused check-in or ID card (checkin.<code>), with what the answer's details
+     tell: the booked day, the slot and when its check-in opens, the day's quota. */
+  var REFUSALS = ["booking_used", "booking_not_here", "booking_wrong_day", "booking_outside_slot", "booking_cancelled",
+                  "booking_unknown", "invalid_booking", "invalid_id_card", "quota_exceeded", "bookings_off"];
+  function refusal(kind, status, error) {
+    var code = error.code || "";
+    if (REFUSALS.indexOf(code) < 0) return false;
+    var d = details(error), key = "checkin." + code, vars = {};
+    if (code === "booking_wrong_day" && /^\d{4}-\d{2}-\d{2}$/.test(d.date || "")) {
+      key = "checkin.booking_wrong_day_date"; vars.date = P.formatDate(d.date);
+    }
+    if (code === "booking_outside_slot" && d.slot) {
+      var opens = hhmm(d.opens_at || d.checkin_opens || d.opens);
+      vars.slot = slotText(d.slot);
+      if (d.too_late === true || d.when === "late" || d.when === "after") key = "checkin.booking_late";
+      else if (opens) { key = "checkin.booking_early"; vars.opens = opens; }
+    }
+    if (code === "quota_exceeded" && /^\d+$/.test(String(d.per_person_per_day || d.limit || ""))) {
+      key = "checkin.quota_exceeded_n"; vars.n = String(d.per_person_per_day || d.limit);
+    }
+    var title = code === "invalid_id_card" || kind === "card" ? "checkin.card_error_title" : "checkin.error_title";
+    message(title, key, vars);
+    return true;
+  }
+  /* error.details as {field: message} (the API's [{field, message}]), or an object as it is. */
+  function details(error) {
+    var out = {}, d = error.details;
+    if (Array.isArray(d)) d.forEach(function (x) { if (x && typeof x.field === "string") out[x.field] = x.message; });
+    else if (d && typeof d === "object") out = d;
+    return out;
+  }
+  function hhmm(value) {
+    var m = /(?:^|T)(\d{2}:\d{2})/.exec(typeof value === "string" ? value : "");
+    return m ? m[1] : "";
+  }
+  var slotText = P.slotText;             // "08:00–08:30", an en dash between the two times
+
+  /* A message in the kiosk's language, and in English under it (for a visitor from abroad). */
+  function message(titleKey, textKey, vars) {
+    state.msg = { title: titleKey, text: textKey, vars: vars || null };
+    renderMessage();
     show("message");
+  }
+  function renderMessage() {
+    var m = state.msg;
+    if (!m) return;
+    $("message-title").textContent = P.t(m.title, m.vars);
+    $("message-text").textContent = P.t(m.text, m.vars);
+    var english = P.i18n.lang !== "en" && P.i18n.languages.indexOf("en") >= 0;
+    $("message-en").classList.toggle("hidden", !english);
+    $("message-en-title").textContent = english ? P.t(m.title, m.vars, "en") : "";
+    $("message-en-text").textContent = english ? P.t(m.text, m.vars, "en") : "";
   }
 
   // ---- the ticket -------------------------------------------------------------------------
   function showTicket(ticket) {
     state.ticket = ticket;
     state.key = null;
+    state.card = null;
     state.printStatus = null;
     $("ticket-code").textContent = ticket.code;
     $("ticket-service").textContent = ticket.service_name || ticket.service;
@@ -302,6 +378,7 @@
     var pr = $("ticket-priority");
     pr.classList.toggle("hidden", !ticket.priority);
     pr.textContent = ticket.priority ? t("priority.label", { p: t("priority." + ticket.priority) }) : "";
+    renderSource(ticket);
     $("ticket-ahead").textContent = String(ticket.waiting_ahead);
     setWait(ticket);
     var img = $("ticket-qr");
@@ -314,6 +391,13 @@
     showTicket.slow = setTimeout(function () {
       if (state.ticket === ticket && !state.printStatus) { state.printStatus = "slow"; renderPrintStatus(); }
     }, 12000);
+  }
+
+  /* "Đặt lịch 08:00–08:30" under the code of a booked ticket, "Từ xa" for a remote number. */
+  function renderSource(ticket) {
+    var box = $("ticket-source"), text = P.sourceText(ticket);
+    box.textContent = text;
+    box.classList.toggle("hidden", !text);
   }
 
   /* The code as large as the card allows: at most 13% of the screen's height, never wider than the card. */
@@ -444,6 +528,171 @@
     });
   }
 
+  // ---- bookings: the keypad, the ID card, the scanner ---------------------------------------
+  var CODE_DIGITS = 8;
+  var BOOKING_RE = /^(HDB1\.\S+|\d{4}[ -]?\d{4})$/;     // the QR, or the code (as printed: 1234 5678)
+  var CARD_RE = /^\d{12}\|/;
+
+  /* A booking's QR text or its 8-digit code: check it in (the ticket as if issued at the slot). */
+  function checkIn(text) {
+    if (state.busy) return;
+    state.card = null;
+    state.key = newKey();
+    leaveOthers();
+    send({ booking: text }, "booking");
+  }
+
+  /* An ID card's QR: held (in this page only, never stored) while the visitor chooses the service. */
+  function holdCard(text) {
+    if (state.busy) return;
+    leaveOthers();
+    state.card = text;
+    state.key = null;
+    if (state.screen === "services" && state.agency) renderCard();
+    else if (state.screen === "priority" && state.agency) show("services");
+    else { state.agency = null; state.service = null; show("agencies"); }
+    state.screenAt = 0;                 // the visitor's next tap is meant for this screen
+  }
+
+  function dropCard() {
+    state.card = null;
+    renderCard();
+  }
+
+  function renderCard() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-card-banner]"), function (b) {
+      b.classList.toggle("hidden", !state.card);
+    });
+    document.body.classList.toggle("card-held", !!state.card);
+  }
+
+  // -- the keypad of "Tôi đã đặt lịch" --
+  function renderKeypad() {
+    var pad = $("keypad");
+    if (!pad.firstChild) {
+      ["1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok"].forEach(function (k) {
+        var b = el("button", "key" + (k === "del" ? " key-del" : k === "ok" ? " key-ok" : ""));
+        b.type = "button";
+        b.dataset.key = k;
+        if (k === "del") { b.appendChild(el("span", "key-mark", "\u232B")); b.appendChild(el("span", "key-word", t("checkin.delete"))); }
+        else if (k === "ok") b.appendChild(el("span", "key-word", t("checkin.ok")));
+        else b.textContent = k;
+        b.addEventListener("click", function () { keypadKey(k); });
+        pad.appendChild(b);
+      });
+    } else {
+      pad.querySelector(".key-del .key-word").textContent = t("checkin.delete");
+      pad.querySelector(".key-ok .key-word").textContent = t("checkin.ok");
+    }
+    var boxes = $("checkin-code");
+    clear(boxes);
+    for (var i = 0; i < CODE_DIGITS; i++) {
+      var digit = state.code.charAt(i);
+      boxes.appendChild(el("span", "code-box" + (digit ? " filled" : "") + (i === state.code.length ? " next" : ""), digit || "\u00a0"));
+      if (i === 3) boxes.appendChild(el("span", "code-gap"));
+    }
+    var left = CODE_DIGITS - state.code.length;
+    $("checkin-left").textContent = left ? t("checkin.digits_left", { n: left }) : t("checkin.digits_done");
+    $("checkin-left").classList.toggle("complete", !left);
+    pad.querySelector(".key-ok").disabled = left > 0;
+    pad.querySelector(".key-del").disabled = !state.code.length;
+  }
+
+  function keypadKey(k) {
+    if (state.busy || state.screen !== "checkin") return;
+    state.lastTouch = Date.now();
+    if (k === "del") state.code = state.code.slice(0, -1);
+    else if (k === "ok") { if (state.code.length === CODE_DIGITS) { var code = state.code; state.code = ""; checkIn(code); } return; }
+    else if (state.code.length < CODE_DIGITS) state.code += k;
+    renderKeypad();
+  }
+
+  function openKeypad() {
+    state.code = "";
+    state.card = null;
+    show("checkin");
+  }
+
+  // -- the scanner --
+  // A USB 2D scanner is a keyboard that types its text in a few milliseconds a key and ends it
+  // with Enter; a person at a keyboard takes a tenth of a second or more between keys. Every key
+  // is caught here first (capture phase) and kept from the page; at Enter, a fast text is a scan.
+  // The lookup panel (lookup.js) takes a person's keys in its search and a scanned text that is
+  // neither a booking nor an ID card (a dossier receipt's QR) through window.HangDoiKiosk.keys().
+  var SCAN_KEY_MS = 50;                 // median time between a scanner's keys, at most
+  var SCAN_PAUSE_MS = 1500;             // a pause this long starts a new text
+  var PERSON_FLUSH_MS = 150;            // with the lookup open: a person's key goes on after this
+  var scan = { text: "", gaps: [], last: 0, flush: null };
+  var keyTakers = [];
+  var leaveHooks = [];
+
+  function median(list) {
+    if (!list.length) return Infinity;
+    var sorted = list.slice().sort(function (a, b) { return a - b; });
+    return sorted[Math.floor(sorted.length / 2)];
+  }
+
+  function giveKey(kind, value) {
+    for (var i = 0; i < keyTakers.length; i++) { if (keyTakers[i](kind, value)) return true; }
+    return false;
+  }
+
+  function personKeys() {
+    clearTimeout(scan.flush);
+    var text = scan.text;
+    scan.text = ""; scan.gaps = [];
+    for (var i = 0; i < text.length; i++) giveKey("key", text.charAt(i));
+  }
+
+  function onKey(e) {
+    if (e.ctrlKey || e.altKey || e.metaKey) return;
+    var k = e.key;
+    if (k.length !== 1 && k !== "Enter" && k !== "Backspace" && k !== "Tab") return;
+    e.preventDefault();                 // never typed into a field, never a click on a focused button
+    e.stopImmediatePropagation();
+    var now = Date.now();
+    state.lastTouch = now;
+    if (scan.text && now - scan.last > SCAN_PAUSE_MS) { scan.text = ""; scan.gaps = []; }
+    if (k.length === 1) {
+      if (scan.text) scan.gaps.push(now - scan.last);
+      scan.text += k;
+      scan.last = now;
+      clearTimeout(scan.flush);
+      if (keyTakers.length && lookupOpen()) scan.flush = setTimeout(personKeys, PERSON_FLUSH_MS);
+      return;
+    }
+    if (k === "Backspace") {
+      if (scan.text) { scan.text = scan.text.slice(0, -1); return; }
+      giveKey("key", "Backspace");
+      return;
+    }
+    if (k !== "Enter") return;
+    clearTimeout(scan.flush);
+    var text = scan.text, fast = text.length >= 6 && median(scan.gaps) <= SCAN_KEY_MS;
+    scan.text = ""; scan.gaps = [];
+    if (!text) { giveKey("key", "Enter"); return; }
+    if (!fast) {                        // a person at a keyboard: the lookup's search may take it
+      for (var i = 0; i < text.length; i++) giveKey("key", text.charAt(i));
+      giveKey("key", "Enter");
+      return;
+    }
+    scanned(text.trim());
+  }
+
+  function lookupOpen() { return !!document.body.dataset.lookup; }
+
+  function scanned(text) {
+    if (state.busy) return;
+    if (BOOKING_RE.test(text)) { checkIn(text); return; }
+    if (CARD_RE.test(text)) { holdCard(text); return; }
+    if (lookupOpen() && giveKey("scan", text)) return;
+    leaveOthers();
+    message("checkin.scan_error_title", "checkin.bad_scan");
+  }
+
+  /* Whatever covers the kiosk's screens (the lookup panel) closes before a scan's screen. */
+  function leaveOthers() { leaveHooks.forEach(function (fn) { fn(); }); }
+
   // ---- language, clock, idle --------------------------------------------------------------
   function applyLang() {
     P.i18n.setLang(state.lang);
@@ -451,7 +700,10 @@
     if (state.screen === "agencies") renderAgencies();
     if (state.screen === "services") renderServices();
     if (state.screen === "priority") renderPriorities();
+    if (state.screen === "checkin") renderKeypad();
+    if (state.screen === "message") renderMessage();
     if (state.screen === "ticket" && state.ticket) {
+      renderSource(state.ticket);
       setWait(state.ticket);
       var pr = $("ticket-priority");
       if (state.ticket.priority) pr.textContent = t("priority.label", { p: t("priority." + state.ticket.priority) });
@@ -480,8 +732,8 @@
       var left = Math.max(0, Math.ceil((cfg.ticket_screen_s * 1000 - idle) / 1000));
       $("done-count").textContent = "(" + left + ")";
       if (left <= 0) home();
-    } else if (state.screen !== "agencies" && state.screen !== "closed" && idle > cfg.idle_s * 1000) {
-      home();
+    } else if ((state.screen !== "agencies" || state.card) && state.screen !== "closed" && idle > cfg.idle_s * 1000) {
+      home();                           // an ID card left behind is forgotten too
     }
   }
 
@@ -493,10 +745,17 @@
     document.addEventListener("keydown", function (e) {   // no way out through a keyboard either
       if (e.ctrlKey || e.altKey || e.metaKey || /^F\d+$/.test(e.key)) e.preventDefault();
     });
+    window.addEventListener("keydown", onKey, true);       // the scanner, before anything else
+    $("checkin-open").addEventListener("click", function () { if (!guardTap()) openKeypad(); });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-action=drop-card]"), function (b) {
+      b.addEventListener("click", function () { if (!guardTap()) dropCard(); });
+    });
     Array.prototype.forEach.call(document.querySelectorAll("[data-action=back]"), function (b) {
       b.addEventListener("click", function () {
         if (guardTap()) return;
-        if (state.screen === "priority") show("services"); else home();
+        if (state.screen === "priority") show("services");
+        else if (state.screen === "services" && state.card) { state.agency = null; show("agencies"); }   // the card stays
+        else home();
       });
     });
     Array.prototype.forEach.call(document.querySelectorAll("[data-action=home]"), function (b) {
@@ -530,7 +789,12 @@
       if (!s || state.busy) return false;
       state.service = s; state.key = newKey(); issue(null);
       return true;
-    }
+    },
+    /* fn(kind, value) -> true when taken: kind "key" (a person's key: a character, "Backspace",
+       "Enter") or "scan" (a scanned text that is neither a booking nor an ID card) */
+    keys: function (fn) { keyTakers.push(fn); },
+    /* fn() closes what covers the screens, before a scan's screen shows */
+    onLeave: function (fn) { leaveHooks.push(fn); }
   };
   P.i18n.ready.then(function () { state.lang = P.i18n.lang; applyLang(); init(); });
 }());

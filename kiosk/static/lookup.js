@@ -388,19 +388,28 @@
       }).catch(function () { dossierOut.appendChild(el("p", "lk-none", t("error"))); });
     }
 
-    // a QR or barcode scanner types its text and Enter, like a keyboard
-    document.addEventListener("keydown", function (e) {
-      if (panel.classList.contains("hidden") || e.ctrlKey || e.altKey || e.metaKey) return;
+    // a QR or barcode scanner types its text and Enter, like a keyboard: the kiosk (kiosk.js)
+    // catches every key first, keeps bookings and ID cards, and hands the rest over here — a
+    // scanned text (a receipt's QR) and the keys of a person at a keyboard
+    K.keys(function (kind, value) {
+      if (panel.classList.contains("hidden")) return false;
       lastTouch = Date.now();
-      if (e.key === "Enter" || e.key === " ") e.preventDefault();   // not a click on the focused button
-      if (view === "dossier") {
-        if (e.key === "Enter") { lookDossier(scanned); scanned = ""; }
-        else if (e.key.length === 1) scanned += e.key;
-      } else if (view === "search" && kb) {
-        if (e.key === "Backspace") kb.set(kb.get().slice(0, -1));
-        else if (e.key.length === 1) kb.set(kb.get() + e.key);
+      if (kind === "scan") {
+        if (view !== "dossier") return false;
+        lookDossier(value);
+        return true;
       }
+      if (view === "dossier") {
+        if (value === "Enter") { lookDossier(scanned); scanned = ""; }
+        else if (value === "Backspace") scanned = scanned.slice(0, -1);
+        else scanned += value;
+      } else if (view === "search" && kb) {
+        if (value === "Backspace") kb.set(kb.get().slice(0, -1));
+        else if (value !== "Enter") kb.set(kb.get() + value);
+      }
+      return true;
     });
+    K.onLeave(function () { if (!panel.classList.contains("hidden")) close(); });
 
     P.i18n.onChange(function () { labels(); if (view) render(view); });   // the kiosk's language switch
 

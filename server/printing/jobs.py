@@ -2,6 +2,7 @@
 for the functions that change rows)."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -28,6 +29,18 @@ def priority_label(priority: str | None) -> str | None:
     if not priority:
         return None
     return i18n.t("priority.label", p=i18n.priority_label(priority))
+
+
+def source_label(source: str | None, slot: str | None) -> str | None:
+    """The line printed under the code of a booked or remote ticket: ``Đặt lịch 08:00–08:30``,
+    ``Từ xa``; None for a walk-in."""
+    if source == "booked":
+        if slot:
+            return i18n.t("source.booked", slot="\u2013".join(part.strip() for part in re.split("[-\u2013]", slot, maxsplit=1)))
+        return i18n.t("source.booked_plain")
+    if source == "remote":
+        return i18n.t("source.remote")
+    return None
 
 
 def create_job(db, ticket_id: int, kiosk: str, now: float) -> int:
@@ -154,6 +167,7 @@ def job_payload(db, ctx, center_name: str, job: dict, now: float, max_delay_s: f
         "ticket": ticket,
         "center_name": center_name,
         "priority_label": priority_label(ticket["priority"]),
+        "source_label": source_label(ticket.get("source"), ticket.get("slot")),
         "attempt": job["attempts"] + 1,
         "expires_in_s": max(0.0, round(job["created_at"] + max_delay_s - now, 3)),
     }

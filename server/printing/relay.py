@@ -8,7 +8,7 @@ Socket.IO, the print agent (``hangdoi kiosk``, ``kiosk.agent``), connected with 
                                   the screens' rooms, makes it the kiosk's active agent and sends
                                   every unacknowledged job younger than printing.max_delay_s again
                                   (older ones become "expired": never printed late)
-    server → agent  print_job     {"job_id", "ticket": T, "center_name", "priority_label",
+    server → agent  print_job     {"job_id", "ticket": T, "center_name", "priority_label", "source_label",
                                    "attempt", "expires_in_s"}
     agent → server  print_ack     {"job_id", "ok", "error"?, "state"?, "detail"?}
     agent → server  printer_state {"state": online|paper_low|paper_out|offline|unknown, "detail"?}

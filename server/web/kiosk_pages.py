@@ -54,8 +54,16 @@ def kiosk_page():
         "ticket_screen_s": TICKET_SCREEN_S,
         "priorities": list(PRIORITIES),
         "socket_path": "/socket.io",
+        "bookings": _takes_bookings(hub.config),
     }
-    return render_page("kiosk/kiosk.html", page_config=config, center_name=hub.config.center.name)
+    return render_page("kiosk/kiosk.html", page_config=config, center_name=hub.config.center.name,
+                       bookings=config["bookings"])
+
+
+def _takes_bookings(config) -> bool:
+    """Whether the kiosk shows "Tôi đã đặt lịch": a service of the site takes bookings
+    (``booking_per_slot``). Its scanner reads bookings and ID cards either way."""
+    return any((getattr(s, "booking_per_slot", 0) or 0) > 0 for a in config.agencies for s in a.services)
 
 
 @pages.get("/t/<path:ref>")

@@ -145,6 +145,10 @@
     var prio = $("current-priority");
     prio.hidden = !(t && t.priority);
     if (t && t.priority) setText(prio, tr("priority.label", { p: tr("priority." + t.priority) }));
+    var source = $("current-source"), sourceText = window.HangDoiPage.sourceText(t, true);   // "Đặt lịch 08:00", "Từ xa"
+    source.hidden = !sourceText;
+    source.className = "source-badge current-source" + (t && t.source ? " " + t.source : "");
+    setText(source, sourceText);
     var banner = $("paused-banner");
     banner.hidden = desk.state !== "paused";
     if (desk.state === "paused") setText(banner, pausedText(desk));

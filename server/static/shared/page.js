@@ -221,6 +221,20 @@
   }
   function weekday(n) { return t("common.weekday." + n); }
 
+  /* Where a ticket comes from, in words (issue 13): "Đặt lịch 08:00–08:30" for a booked one (its
+   * slot's start only, "Đặt lịch 08:00", when short), "Từ xa" for a remote number, "" for a walk-in. */
+  function slotText(slot) { return String(slot || "").replace(/\s*[-\u2013]\s*/, "\u2013"); }
+  function sourceText(ticket, short) {
+    if (!ticket) return "";
+    if (ticket.source === "booked") {
+      var slot = slotText(ticket.slot);
+      if (short) slot = slot.split("\u2013")[0];
+      return slot ? t("source.booked", { slot: slot }) : t("source.booked_plain");
+    }
+    if (ticket.source === "remote") return t("source.remote");
+    return "";
+  }
+
   // ---- the connection ------------------------------------------------------------------------
   /* A mark that shows after graceMs of being cut off. The grace starts at the first sign of a cut
    * and is not restarted by the failed reconnects that follow (they come every 1–2 s, sooner than
@@ -274,6 +288,6 @@
   global.HangDoiPage = {
     $: $, el: el, setText: setText, clear: clear, readConfig: readConfig, token: token,
     i18n: i18n, t: t, duration: duration, wait: wait, estimateNote: estimateNote, formatDate: formatDate, formatTime: formatTime,
-    parts: parts, weekday: weekday, offlineMark: offlineMark, connect: connect
+    parts: parts, weekday: weekday, offlineMark: offlineMark, connect: connect, slotText: slotText, sourceText: sourceText
   };
 })(window);

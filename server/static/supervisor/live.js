@@ -82,6 +82,8 @@
       card.appendChild(el("div", "desk-state", label));
       var meta = el("div", "desk-meta");
       if (detail) meta.appendChild(el("span", kind === "paused" ? "desk-reason" : "desk-code", detail));
+      var source = kind === "serving" || kind === "called" ? window.HangDoiPage.sourceText(t, true) : "";
+      if (source) meta.appendChild(el("span", "source-badge " + t.source, source));
       if (since) meta.appendChild(el("span", "desk-timer", duration(now() - since)));
       if (!meta.firstChild) meta.textContent = "\u00a0";
       card.appendChild(meta);

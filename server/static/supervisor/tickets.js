@@ -54,6 +54,8 @@
       if (state.selected && state.selected.id === t.id) { row.classList.add("selected"); found = true; state.selected = t; }
       var code = el("td", "code", t.code);
       if (t.priority) code.appendChild(el("span", "prio", tr("prio_mark")));
+      var source = window.HangDoiPage.sourceText(t, true);          // "Đặt lịch 08:00", "Từ xa"
+      if (source) code.appendChild(el("span", "source-badge " + t.source, source));
       row.appendChild(code);
       row.appendChild(el("td", null, t.service_name));
       row.appendChild(el("td", null, statusText(t.status)));
