@@ -83,6 +83,7 @@ DeskNumber = Annotated[int, _between(1), _rule(lambda v: v <= DESK_MAX, lambda v
     f"must be at most {DESK_MAX}, got {v}"))]
 Repeat = Annotated[int, _between(0, 5)]
 ElderlyAge = Annotated[int, _between(50, 100)]
+SlotCapacity = Annotated[int, _between(0, 1000)]   # bookings a slot of a service takes (0: not bookable)
 PositiveNumber = Annotated[float, _rule(math.isfinite, lambda v: f"must be a finite number, got {v}"),
                            _rule(lambda v: v > 0, lambda v: f"must be greater than 0, got {v:g}")]
 

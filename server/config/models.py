@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, 
 
 from .fields import (
     DEFAULT_TEMPLATE, Code, Count, Date, Day, DeskNumber, ElderlyAge, Kind, MessageQueue, Name, Notice, Port,
-    Positive, PositiveNumber, Prefix, PublicUrl, Repeat, SiteCode, SiteKind, HubToken, Template, Text, TimeZone,
+    Positive, PositiveNumber, Prefix, SlotCapacity, PublicUrl, Repeat, SiteCode, SiteKind, HubToken, Template, Text, TimeZone,
     Token, array, invalid,
     text_rule, DossierPatternText, Levels, OptionalText, ReasonAtMost, Reasons, StatusUrl,
 )
@@ -40,6 +40,7 @@ class Service(_Table):
     name: Name
     prefix: Prefix                  # services sharing a prefix share one number sequence
     target_wait_min: Positive = 15
+    booking_per_slot: SlotCapacity = 0      # contract section 7: bookings a slot takes (0: not bookable)
     _agency: str = PrivateAttr("")
 
     @property
