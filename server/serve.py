@@ -203,15 +203,14 @@ def run(config: Config, *, host: str | None = None, port: int | None = None, acc
     except OSError as err:
         log.error("cannot listen on %s:%s: %s", host, port, err.strerror)
         return 2
-    from .site import start_site            # issue 12: a site ([site]) sends its events to the hub
+    from .bootstrap import start_background_tasks
 
-    sender = start_site(app, config)
+    background = start_background_tasks(app, config)
     serve_wsgi(listener, app, access_log=access_log,
                started=lambda: log.info("Hàng Đợi serving %s on http://%s:%s (database %s%s)", config.center.name,
                                         host, port, config.server.database,
                                         f"; scale-out through {redact(config.server.message_queue)}" if scale_out else ""))
-    if sender is not None:
-        sender.stop()
+    background.stop()
     hub = app.extensions["hangdoi"]
     if hub.realtime is not None:
         hub.realtime.shutdown()

@@ -11,7 +11,9 @@ from server.auth.users import create_user
 from server.clock import FixedClock
 from server.rules import Actor
 from server.web.app import create_app
-from server.web.supervision import end_of_day_loop, opening_text, run_end_of_day
+from server.end_of_day import end_of_day_loop, run_end_of_day
+from server.rules.hours import opening_text
+from server.bootstrap import start_background_tasks
 from tests.conftest import KIOSK, OFFICER_STP, make_config
 
 CA_OFFICER = Actor(kind="user", role="officer", agency="CA", name="officer-ca")
@@ -88,6 +90,10 @@ def test_after_a_night_off_the_close_happens_on_start(config, storage, clock):
     leftover_day(service, clock)
     clock.set(datetime(2026, 11, 27, 7, 0, tzinfo=config.tz))   # three days later
     app = create_app(config, storage=storage, clock=clock, voice=False)
+    before = statuses(storage)
+    assert "waiting" in before.values()         # the factory does no work nobody asked for
+    background = start_background_tasks(app, config)    # hangdoi serve's bootstrap step
+    background.stop()
     assert all(v in ("done", "cancelled") for v in statuses(storage).values())
     with storage.read() as db:
         ends = {r[0] for r in db.execute("SELECT finished_at FROM tickets WHERE status = 'cancelled'")}

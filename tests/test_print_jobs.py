@@ -19,6 +19,7 @@ def app(tmp_path, storage, clock):
     config = make_config(tmp_path, printing={"max_delay_s": 120},
                          kiosks=[{"id": "kiosk-1", "token": KIOSK_TOKEN}, {"id": "kiosk-2", "token": "kiosk-token-2"}])
     app = create_app(config, storage=storage, clock=clock, voice=False)
+    app.extensions["hangdoi"].printing.start_monitor()   # what hangdoi serve's bootstrap starts
     create_user(storage, "gs", "mat-khau-3", "supervisor")
     return app
 

@@ -12,7 +12,7 @@ import pytest
 
 from server.reports.base import Period, local_hour_sql, parse_period, PeriodError, utc_offsets
 from server.storage import Storage
-from server.web.supervision import run_end_of_day
+from server.end_of_day import run_end_of_day
 from tests.conftest import bearer, staff_tokens
 
 DAY = "2026-11-23"

@@ -115,7 +115,7 @@ STATIC_SAMPLES = {"/static/<path:filename>": "desk/desk.js", "/kiosk-static/<pat
                   "/display-static/<path:filename>": "hall.js"}
 # bodies that pass validation, so that a route checking its caller itself (not in @endpoint) is
 # reached; the others check the caller before reading the body
-BODIES = {"supervision_api.rate_ticket": {"score": 5}, "api.login": {"username": "nobody", "password": "wrong-1"}}
+BODIES = {"ratings_api.rate_ticket": {"score": 5}, "api.login": {"username": "nobody", "password": "wrong-1"}}
 
 
 def concrete(rule, ticket_id: int) -> str:

@@ -153,13 +153,12 @@ def test_a_rule_context_without_hours_is_always_open(service, clock, config):
 def test_the_web_answers_the_rules_refusal_as_before(tmp_path):
     """409 center_closed with the next opening in details, through the rule's error (no web hook)."""
     from server.web.app import create_app
-    from server.web.supervision import register
 
     config = make_config(tmp_path, opening_hours=HOURS)
     clock = FixedClock(config.tz, datetime(2026, 11, 23, 6, 0, tzinfo=config.tz))
     app = create_app(config, clock=clock, voice=False)
     assert not any(getattr(f, "__name__", "") == "refuse_kiosk_when_closed"
-                   for f in app.before_request_funcs.get(None, [])), register
+                   for f in app.before_request_funcs.get(None, []))
     r = app.test_client().post("/api/v1/tickets", json={"service": "STP-LLTP"},
                                headers={"Authorization": "Bearer kiosk-token-1"})
     assert r.status_code == 409

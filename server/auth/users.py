@@ -85,6 +85,13 @@ def authenticate(storage: Storage, username: str, password: str) -> User | None:
     return _user(row)
 
 
+def user_id_of(storage: Storage, username: str) -> int | None:
+    """The id of the user of that name (names are kept lower-case), or None."""
+    with storage.read() as db:
+        row = db.execute("SELECT id FROM users WHERE username = ?", [username.strip().lower()]).fetchone()
+    return row[0] if row else None
+
+
 def get_user(storage: Storage, user_id: int) -> User | None:
     with storage.read() as db:
         row = db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id]).fetchone()

@@ -66,6 +66,10 @@ class PrintRelay:
                               ("printer_state", self.on_state), ("kiosk_status", self.on_kiosk_status)):
             self.sio.on_event(name, handler)
         self.sio.start_background_task(self._send_loop)
+
+    def start_monitor(self) -> None:
+        """The agents' heartbeat check, the expiry of old jobs and (scale-out) the sweep of jobs
+        sent by a process that died: a background task started by ``server.bootstrap``."""
         self.sio.start_background_task(self._monitor_loop)
 
     # -- helpers

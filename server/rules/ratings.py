@@ -71,3 +71,9 @@ def rate(db, ctx: RuleContext, actor: ev.Actor, ticket_id: int, score: int, comm
     rating = {"ticket": tid, "code": code, "score": score, "label": labels(levels)[score], "comment": comment,
               "desk": desk, "source": source, "rated_at": ctx.clock.iso(now), "levels": levels, "reason": reason}
     return rating, [event]
+
+
+def ticket_desk(db, ticket_id: int) -> tuple[int | None, float | None]:
+    """The desk that served the ticket and when it finished (None, None for no such ticket)."""
+    row = db.execute("SELECT desk, finished_at FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+    return (row[0], row[1]) if row else (None, None)

@@ -194,3 +194,7 @@ def ticket_origin(db, ticket_id: int) -> tuple[str | None, float] | None:
     """(the kiosk that issued a ticket, or None, and when), or None when there is no such ticket."""
     row = db.execute("SELECT kiosk, issued_at FROM tickets WHERE id = ?", [ticket_id]).fetchone()
     return (row[0], row[1]) if row else None
+
+
+def agency_exists(db, code: str) -> bool:
+    return db.execute("SELECT 1 FROM agencies WHERE code = ?", [code]).fetchone() is not None

@@ -110,3 +110,19 @@ def move(db, ctx: RuleContext, actor: ev.Actor, ticket_id: int, service: str):
     event = _record(db, ctx, actor, ev.TRANSFERRED, row, from_service=row["service"], to_service=target[0],
                     by="supervisor")
     return ticket_view(db, ctx, ticket_row(db, row["id"])), [event]
+
+
+SUPERVISED_LIMIT = 500
+
+
+def todays_tickets(db, day: str, statuses: list[str], agency: str | None) -> list[dict]:
+    """The supervision page's list: the day's tickets in ``statuses`` (of one agency, or all),
+    waiting ones first in the order they will be called, at most SUPERVISED_LIMIT."""
+    cur = db.execute(
+        "SELECT t.id, t.code, t.service, s.name AS service_name, t.agency, t.priority, t.status, t.issued_at, "
+        "t.called_at, t.desk, t.queued_at, t.finished_at FROM tickets t JOIN services s ON s.code = t.service "
+        f"WHERE t.day = ? AND t.status IN ({', '.join('?' * len(statuses))}) AND (? IS NULL OR t.agency = ?) "
+        "ORDER BY t.status = 'waiting' DESC, t.prio DESC, t.queued_at, t.id LIMIT ?",
+        [day, *statuses, agency, agency, SUPERVISED_LIMIT])
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]

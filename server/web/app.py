@@ -108,11 +108,13 @@ def create_app(config: Config, *, storage: Storage | None = None, clock: Clock |
     register_error_handlers(app)
     hub.realtime = Realtime(app, hub, async_mode)
     from ..printing.relay import PrintRelay
-    from . import display_pages, kiosk_pages, pages, supervision, ticket_images
+    from . import admin_api, display_pages, kiosk_pages, pages, ratings_api, reports_api, supervision, ticket_images
     from .idempotency import IssueGuard
 
-    for register in (pages.register, supervision.register, display_pages.register):
+    for register in (pages.register, display_pages.register):
         register(app, hub)
+    for blueprint in (supervision.api, supervision.pages, reports_api.api, ratings_api.api, admin_api.api):
+        app.register_blueprint(blueprint)
     app.register_blueprint(kiosk_pages.pages)           # /kiosk, /t/ID (the phone), /kiosk-static
     app.register_blueprint(ticket_images.api)           # ticket.png, qr.png
     guard = IssueGuard(storage=hub.storage if hub.config.server.message_queue else None)

@@ -210,7 +210,8 @@ def dossier_qr(actor):
           description="Date, site, agency, desk, officer, dossier codes, score with its scale (levels 5 or 3) "
                       "and on 1–5, reason, comment.")
 def report_ratings(actor):
-    from .supervision import _period, off_the_loop
+    from .offload import off_the_loop
+    from .reports_api import _period
 
     fmt = (request.args.get("format") or "csv").lower()
     if fmt not in ("csv", "xlsx", "json"):

@@ -227,9 +227,7 @@ class Realtime:
         self.socketio.start_background_task(self._queues_loop)
         self.socketio.start_background_task(self._followers_loop)
         self.socketio.start_background_task(self._staff_recheck_loop)
-        if self.presence is not None:
-            self.presence.write()
-            self.socketio.start_background_task(self.presence.loop)
+        # scale-out: the presence row and its loop are started by server.bootstrap (hangdoi serve)
 
     def shutdown(self) -> None:
         """On a clean stop: other processes stop counting this one's devices at once."""

@@ -223,3 +223,157 @@ class ErrorBody(Response):
 
 class Error(Response):
     error: ErrorBody
+
+
+# ---- supervision, reports, ratings and user administration (server/web/supervision.py, reports_api.py,
+# ratings_api.py, admin_api.py) ------------------------------------------------------------------
+class RatingRequest(Request):
+    score: int = Field(ge=1, le=5, description="1 = Rất không hài lòng … 5 = Rất hài lòng")
+    comment: Optional[MultilineText] = Field(default=None, max_length=500)
+    reason: Optional[PlainText] = Field(default=None, max_length=200,  # issue 14: [ratings] reasons
+                                  description="why, asked at or below [ratings] reason_at_most")
+
+
+RatingRequest.error_codes = {"score": "invalid_score", "comment": "invalid_comment", "reason": "invalid_reason"}
+
+
+class CallTicketRequest(Request):
+    desk: int = Field(ge=1, lt=2 ** 31, description="the desk the ticket is called to")
+
+
+class CancelRequest(Request):
+    reason: Optional[PlainText] = Field(default=None, max_length=200)
+
+
+class MoveRequest(Request):
+    service: PlainText = Field(min_length=1, max_length=64, description="the service the ticket will wait for instead")
+
+
+class NewUserRequest(Request):
+    username: PlainText = Field(min_length=1, max_length=64)
+    password: SecretText = Field(min_length=1, max_length=256)
+    role: Literal["officer", "supervisor", "admin"]
+    agency: Optional[PlainText] = Field(default=None, max_length=32)
+
+
+class UsernameRequest(Request):
+    username: PlainText = Field(min_length=1, max_length=64, description="the user's name")
+
+
+class PasswordRequest(UsernameRequest):
+    password: SecretText = Field(min_length=1, max_length=256, description="the new password (at least 6 characters)")
+
+
+class AgencyRequest(UsernameRequest):
+    agency: Optional[PlainText] = Field(description="an agency code, or null (not for officers)")
+
+
+class Rating(Response):
+    ticket: int
+    code: str
+    score: int
+    label: str
+    comment: Optional[str]
+    desk: Optional[int]
+    source: Literal["desk_display", "phone", "staff"]
+    rated_at: str
+
+
+class RatingEnvelope(Response):
+    rating: Rating
+
+
+class Figures(Response):
+    issued: int
+    served: int
+    no_show: int
+    cancelled: int
+    called: int
+    avg_wait_s: Optional[float]
+    p90_wait_s: Optional[float]
+    avg_service_s: Optional[float]
+    p90_service_s: Optional[float]
+    within_target_pct: Optional[float]
+    rating_avg: Optional[float]
+    ratings: int
+
+
+class AgencyFigures(Figures):
+    code: str
+    name: str
+
+
+class DeskFigures(Figures):
+    number: int
+    name: str
+    agency: str
+
+
+class OfficerFigures(Figures):
+    user_id: int
+    username: str
+
+
+class HourFigures(Figures):
+    hour: int = Field(ge=0, le=23, description="local hour of issue in the center's timezone")
+
+
+class ReportPeriod(Response):
+    from_: str = Field(alias="from")
+    to: str
+    agency: Optional[str]
+    timezone: str
+
+
+class ReportSummary(Response):
+    period: ReportPeriod
+    totals: Figures
+    by_agency: list[AgencyFigures]
+    by_desk: list[DeskFigures]
+    by_officer: list[OfficerFigures]
+    by_hour: list[HourFigures]
+
+
+class Overview(Response):
+    now: float
+    server_time: str
+    day: str
+    thresholds: dict
+    agencies: list[dict]
+    desks: list[dict]
+    devices: dict
+    alerts: list[dict]
+
+
+class SupervisedTicket(Response):
+    id: int
+    code: str
+    service: str
+    service_name: str
+    agency: str
+    priority: Optional[str]
+    status: str
+    issued_at: str
+    called_at: Optional[str]
+    desk: Optional[int]
+    waited_s: int
+
+
+class SupervisedTickets(Response):
+    tickets: list[SupervisedTicket]
+
+
+class TicketResult(Response):
+    ticket: dict
+
+
+class AdminUser(UserInfo):
+    active: bool
+
+
+class AdminUserEnvelope(Response):
+    user: AdminUser
+
+
+class AdminUserList(Response):
+    users: list[AdminUser]

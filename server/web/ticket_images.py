@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..printing import jobs as pj
 from ..rules.shapes import ticket_origin
+from .offload import draw_off_the_loop
 from .auth import STAFF
 from .endpoint import endpoint
 from .errors import ApiError
@@ -75,27 +76,9 @@ def ticket_png_view(actor, ticket_id: int):
     if width not in ("576", "384"):
         raise ApiError(400, "invalid_width", "width must be 576 (80 mm paper) or 384 (58 mm paper)")
     t, _ = _readable_ticket(actor, ticket_id)
-    return _png(off_the_loop(ticket_png, t, int(width)))
+    return _png(draw_off_the_loop(ticket_png, t, int(width)))
 
 
-_render_pool = None
-RENDER_THREADS = 2
-
-
-def off_the_loop(fn, *args):
-    """Under gevent (``hangdoi serve``), run a drawing in one of ``RENDER_THREADS`` real threads of
-    its own, so that the server's loop goes on answering (``/health``, screens, kiosks) while a
-    ticket with a long name is drawn, and the storage's commits never queue behind drawings in the
-    hub's threadpool. Directly in tests' threaded servers."""
-    global _render_pool
-    h = _hub()
-    if h.realtime is None or h.realtime.socketio.async_mode != "gevent":
-        return fn(*args)
-    from gevent.threadpool import ThreadPool
-
-    if _render_pool is None:
-        _render_pool = ThreadPool(RENDER_THREADS)
-    return _render_pool.apply(fn, args)
 
 
 @api.get("/tickets/<id:ticket_id>/qr.png")
