@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import time
 
+from server.bus import MessageBus
 from server.site import set_outbox
 from server.site.sender import KEEP_DAYS, Sender
 from tests.conftest import KIOSK
@@ -14,7 +15,7 @@ class FakeHub:
 
     def __init__(self, config, storage, service, clock):
         self.config, self.storage, self.service, self.clock = config, storage, service, clock
-        self.subscribers = []
+        self.bus = MessageBus()
 
 
 def test_the_sender_sends_from_the_hubs_mark_and_prunes_only_old_acknowledged_rows(config, storage, service, clock):

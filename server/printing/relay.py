@@ -61,7 +61,7 @@ class PrintRelay:
         self.active: dict[str, str] = {}          # kiosk id → sid that gets the jobs
         self._outbox: "queue.Queue[int | None]" = queue.Queue()
         self._kiosks = {k.id for k in hub.config.kiosks}
-        hub.subscribers.append(self.on_outcome)
+        hub.bus.on(ev.ISSUED, self.on_issued)
         for name, handler in (("agent_hello", self.on_hello), ("print_ack", self.on_ack),
                               ("printer_state", self.on_state), ("kiosk_status", self.on_kiosk_status)):
             self.sio.on_event(name, handler)
@@ -90,10 +90,9 @@ class PrintRelay:
         return ev.Journal(self.hub.clock, actor)
 
     # -- issuing → jobs
-    def on_outcome(self, outcome) -> None:
-        for event in outcome.events:
-            if event.type == ev.ISSUED and event.ticket is not None:
-                self._outbox.put(event.ticket)
+    def on_issued(self, event) -> None:
+        if event.ticket is not None:
+            self._outbox.put(event.ticket)
 
     def _send_loop(self) -> None:
         while True:

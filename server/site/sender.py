@@ -71,7 +71,7 @@ class Sender:
         from gevent.event import Event
 
         self._wake = Event()
-        self.h.subscribers.append(self._on_outcome)
+        self.h.bus.on_every_outcome(self._on_outcome)
         self._greenlet = gevent.spawn(self._run)
 
     def stop(self) -> None:

@@ -7,7 +7,6 @@ import io
 import json
 import logging
 from pathlib import Path
-from typing import Callable
 
 from flask import Flask
 from werkzeug.routing import IntegerConverter
@@ -15,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from ..auth.devices import DeviceRegistry
 from ..auth.tokens import TokenSigner, secret_key
 from ..auth.users import User, get_user
+from ..bus import MessageBus
 from ..clock import Clock
 from ..config import Config
 from ..rules import Outcome, QueueService, RuleContext
@@ -51,23 +51,23 @@ class Hub:
         self.devices = DeviceRegistry(config)
         self.secret_key = secret_key(storage)
         self.signer = TokenSigner(self.secret_key, config.queue.token_ttl_hours * 3600)
-        self.subscribers: list[Callable[[Outcome], None]] = []
+        self.bus = MessageBus()                       # committed outcome → handlers (server/bus.py)
         self._openapi: dict | None = None
+        # the collaborators, each set once by create_app (None where that part is off)
         self.app: Flask | None = None
-        self.voice = None
-        self.realtime = None
-        self.subscribers.append(log_outcome)
+        self.voice = None                             # server.announce: the hall's voice
+        self.realtime = None                          # web.realtime.Realtime: Socket.IO pushes
+        self.printing = None                          # printing.relay.PrintRelay: the print agents
+        self.issue_guard = None                       # web.idempotency.IssueGuard: Idempotency-Key
+        self.login_limiter = None                     # auth.limits.LoginLimiter (web.api)
+        self.bus.on_every_outcome(log_outcome)
 
     def user(self, user_id: int) -> User | None:
         return get_user(self.storage, user_id)
 
     def publish(self, outcome: Outcome) -> None:
-        """Hand a committed outcome to whoever pushes it on (Socket.IO, print jobs)."""
-        for subscriber in self.subscribers:
-            try:
-                subscriber(outcome)
-            except Exception:  # a push must never undo or fail a committed change
-                log.exception("a subscriber failed on %s", [e.type for e in outcome.events])
+        """Hand a committed outcome to its handlers (Socket.IO pushes, print jobs, the sender)."""
+        self.bus.publish(outcome)
 
     def openapi(self) -> dict:
         if self._openapi is None:

@@ -222,7 +222,7 @@ class Realtime:
         self._last_followers = 0.0
         self._sent: dict[int, tuple] = {}     # ticket id → (ahead, estimate, kind) its followers were last sent
         self._register_handlers()
-        hub.subscribers.append(self._outbox.put)
+        hub.bus.on_every_outcome(self._outbox.put)
         self.socketio.start_background_task(self._push_loop)
         self.socketio.start_background_task(self._queues_loop)
         self.socketio.start_background_task(self._followers_loop)
